@@ -1,0 +1,18 @@
+//! # mrbcr
+//!
+//! Deep-learning deconvolution of fluorescence microscopy images with m-rBCR
+//! (Li, Kudryashev, Yakimovich, ECCV 2024), on the CPU, without TensorFlow.
+//!
+//! The crate is layered so that every front end (command line, C ABI, JNI, Python) is
+//! a thin layer over one core:
+//!
+//! - [`kernels`]: the numerical kernels (convolution, resize), each a scalar reference
+//!   plus SIMD versions chosen at run time; all give bit-identical results.
+//! - [`network`]: the architecture, its weights, and the forward pass.
+//! - [`formats`]: the model file (safetensors) and the TensorFlow checkpoint importer.
+
+pub mod error;
+pub mod formats;
+pub mod network;
+
+pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};
