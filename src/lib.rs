@@ -12,7 +12,9 @@
 //! - [`formats`]: the model file (safetensors) and the TensorFlow checkpoint importer.
 
 pub mod error;
+pub mod kernels;
 pub mod formats;
 pub mod network;
+pub mod rng;
 
 pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};

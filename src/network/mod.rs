@@ -3,3 +3,7 @@
 
 pub mod spec;
 pub mod weights;
+pub mod forward;
+
+pub use forward::{ForwardOutputs, Network, Trace, Workspace};
+pub use weights::{Tensor, Weights};

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::spec::{self, LayerSpec};
 use crate::error::{Error, ModelFileProblem, Result};
+use crate::rng::SplitMix64;
 
 /// A float32 tensor in checkpoint layout (row-major in the order of `shape`).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +64,34 @@ impl Weights {
             return Err(fail(extra, ModelFileProblem::UnexpectedTensor));
         }
         Ok(Weights { tensors: checked })
+    }
+
+    /// Fresh weights for training from scratch: kernels drawn Glorot-uniform (as Keras
+    /// does by default: `U(-l, l)`, `l = sqrt(6 / (fan_in + fan_out))`, fans counting
+    /// the kernel's spatial taps), biases zero. Deterministic for a seed.
+    pub fn initialize(seed: u64) -> Weights {
+        let mut rng = SplitMix64::new(seed);
+        let tensors = spec::all_layers()
+            .into_iter()
+            .flat_map(|l| {
+                let shape = &l.kernel_shape;
+                let taps: usize = shape[..shape.len() - 2].iter().product();
+                let (c_in, c_out) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+                let limit = (6.0 / ((c_in + c_out) * taps) as f32).sqrt();
+                let kernel = Tensor {
+                    shape: shape.clone(),
+                    data: (0..shape.iter().product::<usize>())
+                        .map(|_| rng.uniform(-limit, limit))
+                        .collect(),
+                };
+                let bias = Tensor {
+                    shape: vec![c_out],
+                    data: vec![0.0; c_out],
+                };
+                [(l.kernel_name(), kernel), (l.bias_name(), bias)]
+            })
+            .collect();
+        Weights { tensors }
     }
 
     /// The tensor of that name.

@@ -1,0 +1,331 @@
+//! Convolution of planar feature maps: 2-D `kh x kw` (1x1 dense layers, 3x3, 9x9) and
+//! 1-D along the width (`1 x k`), stride 1, zero "same" padding, with bias and an
+//! optional fused ReLU.
+//!
+//! Input channels are given as a list of planes, so a concatenation `[a, b]` is just
+//! the planes of `a` followed by those of `b`: nothing is copied.
+//!
+//! Each output value is `bias`, then one fused multiply-add per (input channel, tap) in
+//! that order (channel-major), then the ReLU. Every SIMD level follows this order, so
+//! all levels and all thread counts give bit-identical results.
+//!
+//! The SIMD kernels are register-blocked: a block of `OB` output channels times `NV`
+//! vectors of consecutive pixels lives in registers while the kernel walks all input
+//! channels and taps, loading `NV` input vectors and broadcasting `OB` weights per step.
+
+use rayon::prelude::*;
+
+use super::layout::{PlaneGeometry, MAX_BLOCK};
+use super::SimdLevel;
+
+/// The weights of one convolution layer, packed for the kernels:
+/// `[c_out / OB][c_in][kh * kw][OB]` with `OB` = 4 when `c_out` is a multiple of 4,
+/// else 1.
+#[derive(Debug, Clone)]
+pub struct ConvWeights {
+    c_in: usize,
+    c_out: usize,
+    kh: usize,
+    kw: usize,
+    block: usize,
+    packed: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl ConvWeights {
+    /// Packs a 2-D kernel stored `[kh, kw, c_in, c_out]` (TensorFlow's layout) and its
+    /// bias `[c_out]`. A dense layer `[c_in, c_out]` is the case `kh = kw = 1`, a 1-D
+    /// convolution along the width `[k, c_in, c_out]` the case `kh = 1, kw = k`.
+    ///
+    /// # Panics
+    /// If the sizes do not match the shape or a kernel dimension is even (the shapes
+    /// come from the validated architecture, so this is a programming error).
+    pub fn from_hwio(shape: [usize; 4], kernel: &[f32], bias: &[f32]) -> ConvWeights {
+        let [kh, kw, c_in, c_out] = shape;
+        assert_eq!(kernel.len(), kh * kw * c_in * c_out, "kernel size");
+        assert_eq!(bias.len(), c_out, "bias size");
+        assert!(kh % 2 == 1 && kw % 2 == 1, "kernel sizes must be odd");
+        let block = if c_out % 4 == 0 { 4 } else { 1 };
+        let taps = kh * kw;
+        let mut packed = vec![0.0; kernel.len()];
+        for o in 0..c_out {
+            let (ob, oi) = (o / block, o % block);
+            for i in 0..c_in {
+                for t in 0..taps {
+                    packed[((ob * c_in + i) * taps + t) * block + oi] =
+                        kernel[(t * c_in + i) * c_out + o];
+                }
+            }
+        }
+        ConvWeights {
+            c_in,
+            c_out,
+            kh,
+            kw,
+            block,
+            packed,
+            bias: bias.to_vec(),
+        }
+    }
+
+    /// Input channels.
+    pub fn c_in(&self) -> usize {
+        self.c_in
+    }
+
+    /// Output channels.
+    pub fn c_out(&self) -> usize {
+        self.c_out
+    }
+
+    /// Multiply-adds per output pixel.
+    pub fn macs_per_pixel(&self) -> usize {
+        self.c_in * self.c_out * self.kh * self.kw
+    }
+
+    fn tap_offsets(&self, stride: usize) -> Vec<isize> {
+        let (ch, cw) = ((self.kh / 2) as isize, (self.kw / 2) as isize);
+        let s = stride as isize;
+        (0..self.kh as isize)
+            .flat_map(|y| (0..self.kw as isize).map(move |x| (y - ch) * s + (x - cw)))
+            .collect()
+    }
+}
+
+/// A pointer that may cross threads: each task writes a disjoint range through it.
+#[derive(Clone, Copy)]
+struct SendPtr(*mut f32);
+// SAFETY: used only to write disjoint pixel ranges from rayon tasks (see `conv2d`).
+unsafe impl Send for SendPtr {}
+// SAFETY: as above.
+unsafe impl Sync for SendPtr {}
+
+/// Everything a block kernel needs, shared by all blocks of one call.
+struct ConvCall<'a> {
+    inputs: Vec<*const f32>,
+    offsets: Vec<isize>,
+    weights: &'a ConvWeights,
+    out: SendPtr,
+    plane_len: usize,
+    interior: *const u32,
+    relu: bool,
+}
+// SAFETY: the raw pointers are read-only inputs and the output, written disjointly.
+unsafe impl Sync for ConvCall<'_> {}
+
+/// Pixels per task handed to rayon (rounded to whole blocks).
+const TASK_PIXELS: usize = 4096;
+
+/// Convolves `inputs` (one plane per input channel, in order) into `out` (`c_out`
+/// planes, one after the other), with bias and, if `relu`, a ReLU; padding positions
+/// of `out` are set to zero. Runs on the rayon pool; the result does not depend on the
+/// number of threads nor on `level`.
+///
+/// # Panics
+/// If the number of input planes is not `c_in`, or a plane or `out` has the wrong size.
+pub fn conv2d(
+    level: SimdLevel,
+    geometry: &PlaneGeometry,
+    inputs: &[&[f32]],
+    weights: &ConvWeights,
+    out: &mut [f32],
+    relu: bool,
+) {
+    let n = geometry.plane_len();
+    assert_eq!(inputs.len(), weights.c_in, "input channel count");
+    assert!(inputs.iter().all(|p| p.len() == n), "input plane size");
+    assert_eq!(out.len(), weights.c_out * n, "output size");
+    let call = ConvCall {
+        inputs: inputs.iter().map(|p| p.as_ptr()).collect(),
+        offsets: weights.tap_offsets(geometry.stride()),
+        weights,
+        out: SendPtr(out.as_mut_ptr()),
+        plane_len: n,
+        interior: geometry.interior_mask().as_ptr(),
+        relu,
+    };
+    let block = block_pixels(level, weights.block);
+    debug_assert!(block <= MAX_BLOCK);
+    let blocks = geometry.compute_len().div_ceil(block);
+    let per_task = (TASK_PIXELS / block).max(1);
+    let first = geometry.first();
+    (0..blocks.div_ceil(per_task))
+        .into_par_iter()
+        .for_each(|task| {
+            let end = ((task + 1) * per_task).min(blocks);
+            for b in task * per_task..end {
+                let p = first + b * block;
+                // SAFETY: `p` lies in the compute range; the plane layout guarantees that
+                // the block and all its taps stay inside every plane (see layout.rs),
+                // and blocks are disjoint, so tasks write disjoint ranges of `out`.
+                unsafe { run_block(level, &call, p) }
+            }
+        });
+}
+
+/// Pixels one block kernel computes at once for a level and output-channel block.
+fn block_pixels(level: SimdLevel, ob: usize) -> usize {
+    match (level, ob) {
+        (SimdLevel::Avx512, 4) => 16 * 6,
+        (SimdLevel::Avx512, _) => 16 * 12,
+        (SimdLevel::Avx2, 4) => 8 * 2,
+        (SimdLevel::Avx2, _) => 8 * 8,
+        (SimdLevel::Scalar, _) => 16,
+    }
+}
+
+/// Computes all output channels of the block starting at flat position `p`.
+///
+/// # Safety
+/// `p` must be a block start inside the compute range of the geometry the call was
+/// made for, and `level` must be supported by the CPU.
+unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize) {
+    let w = call.weights;
+    for ob in 0..w.c_out / w.block {
+        match (level, w.block) {
+            #[cfg(target_arch = "x86_64")]
+            (SimdLevel::Avx512, 4) => x86::block_avx512::<4, 6>(call, ob, p),
+            #[cfg(target_arch = "x86_64")]
+            (SimdLevel::Avx512, _) => x86::block_avx512::<1, 12>(call, ob, p),
+            #[cfg(target_arch = "x86_64")]
+            (SimdLevel::Avx2, 4) => x86::block_avx2::<4, 2>(call, ob, p),
+            #[cfg(target_arch = "x86_64")]
+            (SimdLevel::Avx2, _) => x86::block_avx2::<1, 8>(call, ob, p),
+            _ => block_scalar(call, ob, p, block_pixels(SimdLevel::Scalar, w.block)),
+        }
+    }
+}
+
+/// The scalar reference: output channels `ob * OB ..` for `len` pixels from `p`.
+///
+/// # Safety
+/// As [`run_block`].
+unsafe fn block_scalar(call: &ConvCall, ob: usize, p: usize, len: usize) {
+    let w = call.weights;
+    let taps = call.offsets.len();
+    for oi in 0..w.block {
+        let o = ob * w.block + oi;
+        let out = call.out.0.add(o * call.plane_len);
+        for q in p..p + len {
+            if *call.interior.add(q) == 0 {
+                *out.add(q) = 0.0;
+                continue;
+            }
+            let mut acc = w.bias[o];
+            for (i, &plane) in call.inputs.iter().enumerate() {
+                let kernel = &w.packed[(ob * w.c_in + i) * taps * w.block..];
+                for (t, &off) in call.offsets.iter().enumerate() {
+                    let x = *plane.offset(q as isize + off);
+                    acc = x.mul_add(kernel[t * w.block + oi], acc);
+                }
+            }
+            if call.relu {
+                acc = if acc > 0.0 { acc } else { 0.0 };
+            }
+            *out.add(q) = acc;
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::ConvCall;
+    use std::arch::x86_64::*;
+
+    /// AVX-512 block: `OB` output channels x `NV` vectors of 16 pixels.
+    ///
+    /// # Safety
+    /// As `run_block`, and the CPU must have AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn block_avx512<const OB: usize, const NV: usize>(
+        call: &ConvCall,
+        ob: usize,
+        p: usize,
+    ) {
+        let w = call.weights;
+        let taps = call.offsets.len();
+        let mut acc = [[_mm512_setzero_ps(); NV]; OB];
+        for (o, row) in acc.iter_mut().enumerate() {
+            *row = [_mm512_set1_ps(w.bias[ob * OB + o]); NV];
+        }
+        let mut wp = w.packed.as_ptr().add(ob * w.c_in * taps * OB);
+        for &plane in &call.inputs {
+            let base = plane.add(p);
+            for &off in &call.offsets {
+                let src = base.offset(off);
+                let mut x = [_mm512_setzero_ps(); NV];
+                for (v, xv) in x.iter_mut().enumerate() {
+                    *xv = _mm512_loadu_ps(src.add(16 * v));
+                }
+                for row in acc.iter_mut() {
+                    let wv = _mm512_set1_ps(*wp);
+                    wp = wp.add(1);
+                    for (a, xv) in row.iter_mut().zip(&x) {
+                        *a = _mm512_fmadd_ps(*xv, wv, *a);
+                    }
+                }
+            }
+        }
+        let zero = _mm512_setzero_ps();
+        for (o, row) in acc.iter().enumerate() {
+            let out = call.out.0.add((ob * OB + o) * call.plane_len + p);
+            for (v, a) in row.iter().enumerate() {
+                let mut r = *a;
+                if call.relu {
+                    r = _mm512_max_ps(r, zero);
+                }
+                let mask = _mm512_loadu_si512(call.interior.add(p + 16 * v) as *const _);
+                let r = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(r), mask));
+                _mm512_storeu_ps(out.add(16 * v), r);
+            }
+        }
+    }
+
+    /// AVX2 block: `OB` output channels x `NV` vectors of 8 pixels.
+    ///
+    /// # Safety
+    /// As `run_block`, and the CPU must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn block_avx2<const OB: usize, const NV: usize>(
+        call: &ConvCall,
+        ob: usize,
+        p: usize,
+    ) {
+        let w = call.weights;
+        let taps = call.offsets.len();
+        let mut acc = [[_mm256_setzero_ps(); NV]; OB];
+        for (o, row) in acc.iter_mut().enumerate() {
+            *row = [_mm256_set1_ps(w.bias[ob * OB + o]); NV];
+        }
+        let mut wp = w.packed.as_ptr().add(ob * w.c_in * taps * OB);
+        for &plane in &call.inputs {
+            let base = plane.add(p);
+            for &off in &call.offsets {
+                let src = base.offset(off);
+                let mut x = [_mm256_setzero_ps(); NV];
+                for (v, xv) in x.iter_mut().enumerate() {
+                    *xv = _mm256_loadu_ps(src.add(8 * v));
+                }
+                for row in acc.iter_mut() {
+                    let wv = _mm256_set1_ps(*wp);
+                    wp = wp.add(1);
+                    for (a, xv) in row.iter_mut().zip(&x) {
+                        *a = _mm256_fmadd_ps(*xv, wv, *a);
+                    }
+                }
+            }
+        }
+        let zero = _mm256_setzero_ps();
+        for (o, row) in acc.iter().enumerate() {
+            let out = call.out.0.add((ob * OB + o) * call.plane_len + p);
+            for (v, a) in row.iter().enumerate() {
+                let mut r = *a;
+                if call.relu {
+                    r = _mm256_max_ps(r, zero);
+                }
+                let mask = _mm256_loadu_ps(call.interior.add(p + 8 * v) as *const f32);
+                _mm256_storeu_ps(out.add(8 * v), _mm256_and_ps(r, mask));
+            }
+        }
+    }
+}

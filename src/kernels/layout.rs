@@ -1,0 +1,237 @@
+//! The memory layout of feature maps: planar (one plane per channel), each plane a
+//! zero-padded image stored row by row.
+//!
+//! A plane of an `h x w` image has [`PAD`] zero rows and columns on every side, a few
+//! zeros before the first padded row (so that every read a kernel makes stays inside the
+//! plane), and slack at the end (so that the last block of a kernel may run over). With
+//! that, a `kh x kw` convolution of output position `p` (a flat index) reads input
+//! positions `p + dy * stride + dx`: every tap is a constant offset, and a kernel walks
+//! the whole image as one flat range of pixels, blocks of 16-lane vectors at a time.
+//!
+//! Invariant, kept by every kernel that writes a plane: the padding is zero. Kernels
+//! compute blocks that also cover padding positions and then clear them with the
+//! plane's interior mask.
+
+use std::alloc::{self, Layout};
+use std::sync::Arc;
+
+/// Zero rows/columns around each plane: half of the largest kernel (9x9).
+pub const PAD: usize = 4;
+/// The largest block of pixels any kernel computes at once; the plane's tail slack.
+pub const MAX_BLOCK: usize = 192;
+/// Alignment of plane starts, in floats (64 bytes: one AVX-512 vector, one cache line).
+const ALIGN_FLOATS: usize = 16;
+
+/// Size and layout of the planes of one image size.
+#[derive(Debug)]
+pub struct PlaneGeometry {
+    height: usize,
+    width: usize,
+    stride: usize,
+    first: usize,
+    plane_len: usize,
+    interior: Vec<u32>,
+}
+
+impl PlaneGeometry {
+    /// Layout for `height x width` images (both at least 1).
+    pub fn new(height: usize, width: usize) -> Arc<PlaneGeometry> {
+        assert!(height > 0 && width > 0, "empty image");
+        let stride = width + 2 * PAD;
+        // The first computed position (row PAD, column 0 of the padded grid) sits on an
+        // aligned address, and at least PAD floats precede the first padded row so that
+        // the (dy, dx) = (-PAD, -PAD) tap of that position stays inside the plane.
+        let front = PAD + (ALIGN_FLOATS - (PAD + PAD * stride) % ALIGN_FLOATS) % ALIGN_FLOATS;
+        let first = front + PAD * stride;
+        let used = front + (height + 2 * PAD) * stride + MAX_BLOCK + ALIGN_FLOATS;
+        let plane_len = used.next_multiple_of(ALIGN_FLOATS);
+        let mut interior = vec![0u32; plane_len];
+        for r in 0..height {
+            let row = first + r * stride + PAD;
+            interior[row..row + width].fill(u32::MAX);
+        }
+        Arc::new(PlaneGeometry {
+            height,
+            width,
+            stride,
+            first,
+            plane_len,
+            interior,
+        })
+    }
+
+    /// Image height.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Image width.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Distance between two rows, in floats.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Floats per plane.
+    pub fn plane_len(&self) -> usize {
+        self.plane_len
+    }
+
+    /// Flat index of the first position a kernel computes (padded row [`PAD`],
+    /// padded column 0).
+    pub fn first(&self) -> usize {
+        self.first
+    }
+
+    /// Number of flat positions a kernel must cover: the image's rows, padding columns
+    /// included.
+    pub fn compute_len(&self) -> usize {
+        self.height * self.stride
+    }
+
+    /// Flat index of image pixel `(row, col)`.
+    pub fn index(&self, row: usize, col: usize) -> usize {
+        self.first + row * self.stride + PAD + col
+    }
+
+    /// Per flat position: all ones inside the image, zero in the padding.
+    pub fn interior_mask(&self) -> &[u32] {
+        &self.interior
+    }
+}
+
+/// A 64-byte aligned, zero-initialised buffer of floats.
+pub struct AlignedBuf {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: AlignedBuf owns its allocation exclusively, like a Vec<f32>.
+unsafe impl Send for AlignedBuf {}
+// SAFETY: shared access only hands out shared slices.
+unsafe impl Sync for AlignedBuf {}
+
+impl AlignedBuf {
+    /// `len` zeros.
+    pub fn zeroed(len: usize) -> AlignedBuf {
+        if len == 0 {
+            return AlignedBuf {
+                ptr: std::ptr::NonNull::dangling().as_ptr(),
+                len,
+            };
+        }
+        let layout = Self::layout(len);
+        // SAFETY: the layout has a non-zero size.
+        let ptr = unsafe { alloc::alloc_zeroed(layout) } as *mut f32;
+        if ptr.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        AlignedBuf { ptr, len }
+    }
+
+    fn layout(len: usize) -> Layout {
+        Layout::from_size_align(len * 4, ALIGN_FLOATS * 4).expect("buffer size overflows")
+    }
+
+    /// The floats.
+    pub fn as_slice(&self) -> &[f32] {
+        // SAFETY: ptr is valid for len initialised floats (or dangling with len 0).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+
+    /// The floats, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        // SAFETY: as above, and &mut self gives exclusive access.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        if self.len > 0 {
+            // SAFETY: allocated in `zeroed` with this very layout.
+            unsafe { alloc::dealloc(self.ptr as *mut u8, Self::layout(self.len)) }
+        }
+    }
+}
+
+/// A stack of channel planes of one geometry: the activations of one layer.
+pub struct FeatureMap {
+    geometry: Arc<PlaneGeometry>,
+    channels: usize,
+    buf: AlignedBuf,
+}
+
+impl FeatureMap {
+    /// `channels` planes, all zero.
+    pub fn zeros(geometry: Arc<PlaneGeometry>, channels: usize) -> FeatureMap {
+        let buf = AlignedBuf::zeroed(channels * geometry.plane_len());
+        FeatureMap {
+            geometry,
+            channels,
+            buf,
+        }
+    }
+
+    /// The geometry of the planes.
+    pub fn geometry(&self) -> &Arc<PlaneGeometry> {
+        &self.geometry
+    }
+
+    /// Number of channels.
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// All planes, one after the other.
+    pub fn as_slice(&self) -> &[f32] {
+        self.buf.as_slice()
+    }
+
+    /// All planes, mutably. Callers must keep the padding zero.
+    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+        self.buf.as_mut_slice()
+    }
+
+    /// Plane `c`.
+    pub fn plane(&self, c: usize) -> &[f32] {
+        let n = self.geometry.plane_len();
+        &self.buf.as_slice()[c * n..(c + 1) * n]
+    }
+
+    /// Planes `range`, one after the other.
+    pub fn planes(&self, range: std::ops::Range<usize>) -> &[f32] {
+        let n = self.geometry.plane_len();
+        &self.buf.as_slice()[range.start * n..range.end * n]
+    }
+
+    /// Planes `range`, mutably. Callers must keep the padding zero.
+    pub fn planes_mut(&mut self, range: std::ops::Range<usize>) -> &mut [f32] {
+        let n = self.geometry.plane_len();
+        &mut self.buf.as_mut_slice()[range.start * n..range.end * n]
+    }
+
+    /// Plane `c` as a `height x width` row-major image.
+    pub fn read_plane(&self, c: usize, out: &mut [f32]) {
+        let g = &self.geometry;
+        let plane = self.plane(c);
+        for (r, row) in out.chunks_exact_mut(g.width()).take(g.height()).enumerate() {
+            let start = g.index(r, 0);
+            row.copy_from_slice(&plane[start..start + g.width()]);
+        }
+    }
+
+    /// Writes a `height x width` row-major image into plane `c`.
+    pub fn write_plane(&mut self, c: usize, image: &[f32]) {
+        let g = self.geometry.clone();
+        let n = g.plane_len();
+        let plane = &mut self.buf.as_mut_slice()[c * n..(c + 1) * n];
+        for (r, row) in image.chunks_exact(g.width()).take(g.height()).enumerate() {
+            let start = g.index(r, 0);
+            plane[start..start + g.width()].copy_from_slice(row);
+        }
+    }
+}

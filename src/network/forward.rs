@@ -1,0 +1,450 @@
+//! The forward pass of m-rBCR (see `reference/MODEL.md`), over packed weights.
+//!
+//! All activations are planar [`FeatureMap`]s. Concatenations are lists of planes and
+//! cost nothing; the residual dense blocks of each inverse block P_s write into one
+//! 60-channel map laid out `[r4, r3, r2, r1, t (32), n1, n2, n3]`, so that each block's
+//! input `[t, n1, ..]` and output `[r, t]` are contiguous channel ranges and no
+//! activation is ever copied.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
+
+use super::spec::{self, LayerSpec, SCALES};
+use super::weights::Weights;
+use crate::error::{Error, Result};
+use crate::kernels::conv::{conv2d, ConvWeights};
+use crate::kernels::layout::{FeatureMap, PlaneGeometry};
+use crate::kernels::resize::{resize_bilinear, subsample};
+use crate::kernels::SimdLevel;
+
+/// Channels of the map holding one inverse block's RDB activations (see module doc).
+const RDB_MAP_CHANNELS: usize =
+    spec::FEATURE_CHANNELS + spec::RDB_DEPTH * spec::RDB_FILTERS;
+/// Where the output of P_s's conv1d layers (`t` of the first RDB) starts in that map.
+const RDB_T_START: usize = spec::RDB_BLOCKS * spec::RDB_FILTERS;
+
+/// One inverse block P_s: six conv1d layers, then four residual dense blocks of seven
+/// layers each (a1, b1, a2, b2, a3, b3, fuse).
+#[derive(Debug, Clone)]
+struct InverseBlock {
+    conv1d: Vec<ConvWeights>,
+    rdbs: Vec<Vec<ConvWeights>>,
+}
+
+/// An m-rBCR network ready to run: weights packed for the kernels. Immutable, so one
+/// network can serve any number of threads at once.
+#[derive(Debug, Clone)]
+pub struct Network {
+    simd: SimdLevel,
+    /// MLP_s per scale index (0: full, 1: half, 2: quarter resolution).
+    mlp: [Vec<ConvWeights>; 3],
+    fusion_a: [ConvWeights; 2],
+    head_y: [ConvWeights; 3],
+    inverse: [InverseBlock; 3],
+    fusion_b: [ConvWeights; 2],
+    head_z: [ConvWeights; 3],
+}
+
+/// The outputs of one forward pass.
+#[derive(Debug, Clone)]
+pub struct ForwardOutputs {
+    /// The restored image, `H x W`.
+    pub z0: Array2<f32>,
+    /// The half-scale output `H/2 x W/2`, when asked for (training needs it).
+    pub z2: Option<Array2<f32>>,
+    /// The quarter-scale output `H/4 x W/4`, when asked for.
+    pub z4: Option<Array2<f32>>,
+}
+
+/// Reusable memory for forward passes: feature maps are taken from and returned to it,
+/// so that repeated passes (tiles of an image) allocate nothing. One per thread.
+#[derive(Default)]
+pub struct Workspace {
+    geometries: HashMap<(usize, usize), Arc<PlaneGeometry>>,
+    free: Vec<FeatureMap>,
+}
+
+impl Workspace {
+    /// An empty workspace.
+    pub fn new() -> Workspace {
+        Workspace::default()
+    }
+
+    fn geometry(&mut self, height: usize, width: usize) -> Arc<PlaneGeometry> {
+        self.geometries
+            .entry((height, width))
+            .or_insert_with(|| PlaneGeometry::new(height, width))
+            .clone()
+    }
+
+    /// A map of `channels` planes with zero padding; its image values are arbitrary
+    /// (every user overwrites them).
+    fn take(&mut self, geometry: &Arc<PlaneGeometry>, channels: usize) -> FeatureMap {
+        match self.free.iter().position(|m| {
+            Arc::ptr_eq(m.geometry(), geometry) && m.channels() == channels
+        }) {
+            Some(i) => self.free.swap_remove(i),
+            None => FeatureMap::zeros(geometry.clone(), channels),
+        }
+    }
+
+    fn give(&mut self, map: FeatureMap) {
+        self.free.push(map);
+    }
+
+    /// Bytes held for reuse.
+    pub fn retained_bytes(&self) -> usize {
+        self.free.iter().map(|m| m.as_slice().len() * 4).sum()
+    }
+}
+
+/// A function shown each named intermediate of a forward pass as an `H x W x C`
+/// array; the names are those of `reference/MODEL.md` (`u0`, `fusionA_u0_y2`, `y0`,
+/// `xi4`, `x42`, ...).
+pub type Trace<'a> = &'a mut dyn FnMut(&str, ArrayView3<f32>);
+
+fn packed(weights: &Weights, layer: &LayerSpec) -> ConvWeights {
+    let (kernel, bias) = weights.layer(layer);
+    let shape: [usize; 4] = match layer.kernel_shape[..] {
+        [c_in, c_out] => [1, 1, c_in, c_out],
+        [k, c_in, c_out] => [1, k, c_in, c_out],
+        [kh, kw, c_in, c_out] => [kh, kw, c_in, c_out],
+        _ => unreachable!("spec shapes have rank 2 to 4"),
+    };
+    ConvWeights::from_hwio(shape, kernel, bias)
+}
+
+fn pair(weights: &Weights, layers: [LayerSpec; 2]) -> [ConvWeights; 2] {
+    layers.map(|l| packed(weights, &l))
+}
+
+impl Network {
+    /// Packs validated weights for the kernels, at the best SIMD level of this CPU.
+    pub fn new(weights: &Weights) -> Network {
+        let per_scale = |f: &dyn Fn(usize) -> LayerSpec| SCALES.map(|s| packed(weights, &f(s)));
+        Network {
+            simd: SimdLevel::detect(),
+            mlp: SCALES.map(|s| {
+                spec::mlp_layers(s)
+                    .iter()
+                    .map(|l| packed(weights, l))
+                    .collect()
+            }),
+            fusion_a: pair(weights, spec::fusion_a_layers()),
+            head_y: per_scale(&spec::head_y_layer),
+            inverse: SCALES.map(|s| InverseBlock {
+                conv1d: spec::conv1d_layers(s)
+                    .iter()
+                    .map(|l| packed(weights, l))
+                    .collect(),
+                rdbs: (1..=spec::RDB_BLOCKS)
+                    .map(|r| {
+                        spec::rdb_layers(s, r)
+                            .iter()
+                            .map(|l| packed(weights, l))
+                            .collect()
+                    })
+                    .collect(),
+            }),
+            fusion_b: pair(weights, spec::fusion_b_layers()),
+            head_z: per_scale(&spec::head_z_layer),
+        }
+    }
+
+    /// The same network running its kernels at `level`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if this CPU cannot run `level`.
+    pub fn with_simd(mut self, level: SimdLevel) -> Result<Network> {
+        if !SimdLevel::supported().contains(&level) {
+            return Err(Error::InvalidInput(format!(
+                "this CPU cannot run {} kernels",
+                level.name()
+            )));
+        }
+        self.simd = level;
+        Ok(self)
+    }
+
+    /// The SIMD level the kernels run at.
+    pub fn simd(&self) -> SimdLevel {
+        self.simd
+    }
+
+    /// Multiply-adds of one forward pass (z0 only) over an `height x width` image.
+    pub fn macs(&self, height: usize, width: usize) -> u64 {
+        let px = [height * width, height * width / 4, height * width / 16];
+        let sum = |layers: &[ConvWeights], n: usize| -> u64 {
+            layers.iter().map(|l| (l.macs_per_pixel() * n) as u64).sum()
+        };
+        let mut total = 0;
+        for si in 0..3 {
+            total += sum(&self.mlp[si], px[si]) + sum(&self.head_y[si..=si], px[si]);
+            let inv = &self.inverse[si];
+            total += sum(&inv.conv1d, px[si]);
+            total += inv.rdbs.iter().map(|r| sum(r, px[si])).sum::<u64>();
+        }
+        total += 2 * sum(&self.fusion_a, px[0]);
+        total += sum(&self.fusion_b, px[0]) + sum(&self.fusion_b, px[1]);
+        total + sum(&self.head_z[0..1], px[0])
+    }
+
+    /// Restores one image: `z0` of an `H x W` input, H and W multiples of 4. The input
+    /// must already be normalised the way the model expects (see the model's metadata).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if a side is not a positive multiple of 4.
+    pub fn forward(&self, x0: ArrayView2<f32>, workspace: &mut Workspace) -> Result<Array2<f32>> {
+        Ok(self.run(x0, workspace, false, None)?.z0)
+    }
+
+    /// Runs the network and returns `z0`, `z2` and `z4`; `trace`, if given, is shown
+    /// every named intermediate.
+    ///
+    /// # Errors
+    /// As [`Network::forward`].
+    pub fn forward_all(
+        &self,
+        x0: ArrayView2<f32>,
+        workspace: &mut Workspace,
+        trace: Option<Trace>,
+    ) -> Result<ForwardOutputs> {
+        self.run(x0, workspace, true, trace)
+    }
+
+    fn run(
+        &self,
+        x0: ArrayView2<f32>,
+        ws: &mut Workspace,
+        all_scales: bool,
+        mut trace: Option<Trace>,
+    ) -> Result<ForwardOutputs> {
+        let (h, w) = x0.dim();
+        if h == 0 || w == 0 || h % 4 != 0 || w % 4 != 0 {
+            return Err(Error::InvalidInput(format!(
+                "the network needs an image whose sides are positive multiples of 4, got {h} x {w}"
+            )));
+        }
+        let g = [ws.geometry(h, w), ws.geometry(h / 2, w / 2), ws.geometry(h / 4, w / 4)];
+        let mut show = |name: &str, map: &FeatureMap, channels: std::ops::Range<usize>| {
+            if let Some(t) = trace.as_mut() {
+                t(name, to_hwc(map, channels).view());
+            }
+        };
+
+        // Inputs at three scales: x2 = x0[::2, ::2], x4 = x0[::4, ::4].
+        let mut x = [ws.take(&g[0], 1), ws.take(&g[1], 1), ws.take(&g[2], 1)];
+        {
+            let plane = x[0].as_mut_slice();
+            for (r, row) in x0.rows().into_iter().enumerate() {
+                let start = g[0].index(r, 0);
+                for (v, &value) in plane[start..start + w].iter_mut().zip(row.iter()) {
+                    *v = value;
+                }
+            }
+        }
+        let [x0m, x2m, x4m] = &mut x;
+        subsample(&g[0], x0m.as_slice(), 2, &g[1], x2m.as_mut_slice());
+        subsample(&g[0], x0m.as_slice(), 4, &g[2], x4m.as_mut_slice());
+
+        // Forward stage.
+        let fc = spec::FORWARD_CHANNELS;
+        let u: Vec<FeatureMap> = (0..3).map(|si| self.mlp(ws, &g[si], &x[si], si)).collect();
+        for (si, name) in ["u0", "u2", "u4"].iter().enumerate() {
+            show(name, &u[si], 0..fc);
+        }
+        let mut up2 = ws.take(&g[0], fc);
+        resize_bilinear(&g[1], u[1].as_slice(), &g[0], up2.as_mut_slice());
+        let mut up4 = ws.take(&g[0], fc);
+        resize_bilinear(&g[2], u[2].as_slice(), &g[0], up4.as_mut_slice());
+
+        let f0 = self.fusion(ws, &g[0], &self.fusion_a, &[&u[0], &up2]);
+        show("fusionA_u0_y2", &f0, 0..fc);
+        let f2_full = self.fusion(ws, &g[0], &self.fusion_a, &[&up2, &up4]);
+        show("fusionA_y2_y4", &f2_full, 0..fc);
+        let mut f2 = ws.take(&g[1], fc);
+        resize_bilinear(&g[0], f2_full.as_slice(), &g[1], f2.as_mut_slice());
+
+        let y = [
+            self.conv(ws, &g[0], &[&u[0], &f0], &self.head_y[0], false),
+            self.conv(ws, &g[1], &[&u[1], &f2], &self.head_y[1], false),
+            self.conv(ws, &g[2], &[&u[2]], &self.head_y[2], false),
+        ];
+        for (si, name) in ["y0", "y2", "y4"].iter().enumerate() {
+            show(name, &y[si], 0..1);
+        }
+        for m in x.into_iter().chain(u).chain([up2, up4, f0, f2_full, f2]) {
+            ws.give(m);
+        }
+
+        // Inverse stage.
+        let feat = spec::FEATURE_CHANNELS;
+        let xi4 = self.inverse(ws, &g[2], &[&y[2]], 2);
+        show("xi4", &xi4, 0..feat);
+        let z4 = all_scales.then(|| self.head_z(ws, &g[2], &xi4, &y[2], 2));
+        let mut r4 = ws.take(&g[1], feat);
+        resize_bilinear(&g[2], xi4.planes(0..feat), &g[1], r4.as_mut_slice());
+        ws.give(xi4);
+        let x42 = self.fusion(ws, &g[1], &self.fusion_b, &[&y[1], &r4]);
+        ws.give(r4);
+        show("x42", &x42, 0..feat);
+        let xi2 = self.inverse(ws, &g[1], &[&x42], 1);
+        ws.give(x42);
+        show("xi2", &xi2, 0..feat);
+        let z2 = all_scales.then(|| self.head_z(ws, &g[1], &xi2, &y[1], 1));
+        let mut r2 = ws.take(&g[0], feat);
+        resize_bilinear(&g[1], xi2.planes(0..feat), &g[0], r2.as_mut_slice());
+        ws.give(xi2);
+        let x20 = self.fusion(ws, &g[0], &self.fusion_b, &[&y[0], &r2]);
+        ws.give(r2);
+        show("x20", &x20, 0..feat);
+        let xi0 = self.inverse(ws, &g[0], &[&x20], 0);
+        ws.give(x20);
+        show("xi0", &xi0, 0..feat);
+        let z0 = self.head_z(ws, &g[0], &xi0, &y[0], 0);
+        ws.give(xi0);
+        for m in y {
+            ws.give(m);
+        }
+        Ok(ForwardOutputs { z0, z2, z4 })
+    }
+
+    /// One convolution of the concatenation of `inputs` into a new map.
+    fn conv(
+        &self,
+        ws: &mut Workspace,
+        g: &Arc<PlaneGeometry>,
+        inputs: &[&FeatureMap],
+        layer: &ConvWeights,
+        relu: bool,
+    ) -> FeatureMap {
+        let mut out = ws.take(g, layer.c_out());
+        conv2d(self.simd, g, &planes_of(inputs), layer, out.as_mut_slice(), relu);
+        out
+    }
+
+    /// MLP_s: twelve dense layers with ReLU.
+    fn mlp(&self, ws: &mut Workspace, g: &Arc<PlaneGeometry>, x: &FeatureMap, si: usize) -> FeatureMap {
+        let mut act = self.conv(ws, g, &[x], &self.mlp[si][0], true);
+        for layer in &self.mlp[si][1..] {
+            let next = self.conv(ws, g, &[&act], layer, true);
+            ws.give(std::mem::replace(&mut act, next));
+        }
+        act
+    }
+
+    /// A fusion block (FA or FB): 3x3 of ReLU of 1x1 of the concatenation.
+    fn fusion(
+        &self,
+        ws: &mut Workspace,
+        g: &Arc<PlaneGeometry>,
+        layers: &[ConvWeights; 2],
+        inputs: &[&FeatureMap],
+    ) -> FeatureMap {
+        let hidden = self.conv(ws, g, inputs, &layers[0], true);
+        let out = self.conv(ws, g, &[&hidden], &layers[1], false);
+        ws.give(hidden);
+        out
+    }
+
+    /// P_s. Returns the 60-channel RDB map whose channels `0..48` are `xi_s`.
+    fn inverse(
+        &self,
+        ws: &mut Workspace,
+        g: &Arc<PlaneGeometry>,
+        input: &[&FeatureMap],
+        si: usize,
+    ) -> FeatureMap {
+        let block = &self.inverse[si];
+        let n = g.plane_len();
+        let f = spec::RDB_FILTERS;
+        let mut map = ws.take(g, RDB_MAP_CHANNELS);
+
+        // Six conv1d layers with ReLU; the last writes `t` straight into the map.
+        let (last, hidden) = block.conv1d.split_last().expect("six conv1d layers");
+        let mut act = self.conv(ws, g, input, &hidden[0], true);
+        for layer in &hidden[1..] {
+            let next = self.conv(ws, g, &[&act], layer, true);
+            ws.give(std::mem::replace(&mut act, next));
+        }
+        let t_end = spec::FEATURE_CHANNELS;
+        let t_range = RDB_T_START..t_end;
+        conv2d(self.simd, g, &planes_of(&[&act]), last, map.planes_mut(t_range), true);
+        ws.give(act);
+
+        // Four RDBs; RDB r reads channels lo.. and prepends its 4 new ones at lo - 4.
+        let mut tmp = ws.take(g, f);
+        for (r, layers) in block.rdbs.iter().enumerate() {
+            let lo = RDB_T_START - r * f;
+            for d in 0..spec::RDB_DEPTH {
+                let s_end = t_end + d * f;
+                let s = split_planes(map.planes(lo..s_end), n);
+                conv2d(self.simd, g, &s, &layers[2 * d], tmp.as_mut_slice(), true);
+                let new = map.planes_mut(s_end..s_end + f);
+                conv2d(self.simd, g, &planes_of(&[&tmp]), &layers[2 * d + 1], new, false);
+            }
+            let (below, above) = map.as_mut_slice().split_at_mut(lo * n);
+            let s = split_planes(&above[..(RDB_MAP_CHANNELS - lo) * n], n);
+            let out = &mut below[(lo - f) * n..];
+            conv2d(self.simd, g, &s, &layers[2 * spec::RDB_DEPTH], out, false);
+        }
+        ws.give(tmp);
+        map
+    }
+
+    /// z_s = conv9x9(xi_s + y_s), the one-channel y_s added to every channel.
+    fn head_z(
+        &self,
+        ws: &mut Workspace,
+        g: &Arc<PlaneGeometry>,
+        xi: &FeatureMap,
+        y: &FeatureMap,
+        si: usize,
+    ) -> Array2<f32> {
+        let c = spec::FEATURE_CHANNELS;
+        let mut sum = ws.take(g, c);
+        let yp = y.plane(0);
+        for (out, plane) in sum
+            .as_mut_slice()
+            .chunks_exact_mut(g.plane_len())
+            .zip(xi.planes(0..c).chunks_exact(g.plane_len()))
+        {
+            for ((o, &a), &b) in out.iter_mut().zip(plane).zip(yp) {
+                *o = a + b;
+            }
+        }
+        let z = self.conv(ws, g, &[&sum], &self.head_z[si], false);
+        ws.give(sum);
+        let mut image = Array2::zeros((g.height(), g.width()));
+        z.read_plane(0, image.as_slice_mut().expect("standard layout"));
+        ws.give(z);
+        image
+    }
+}
+
+/// The planes of several maps, in order: the channels of their concatenation.
+fn planes_of<'a>(maps: &[&'a FeatureMap]) -> Vec<&'a [f32]> {
+    maps.iter()
+        .flat_map(|m| split_planes(m.as_slice(), m.geometry().plane_len()))
+        .collect()
+}
+
+fn split_planes(planes: &[f32], plane_len: usize) -> Vec<&[f32]> {
+    planes.chunks_exact(plane_len).collect()
+}
+
+/// Channels `channels` of a map as an `H x W x C` array.
+fn to_hwc(map: &FeatureMap, channels: std::ops::Range<usize>) -> Array3<f32> {
+    let g = map.geometry();
+    let mut out = Array3::zeros((g.height(), g.width(), channels.len()));
+    let mut plane = vec![0.0; g.height() * g.width()];
+    for (k, c) in channels.enumerate() {
+        map.read_plane(c, &mut plane);
+        for (dst, &v) in out.index_axis_mut(ndarray::Axis(2), k).iter_mut().zip(&plane) {
+            *dst = v;
+        }
+    }
+    out
+}
