@@ -90,6 +90,9 @@ pub enum CheckpointProblem {
     Unsupported(String),
     /// A tensor the m-rBCR mapping needs is not in the checkpoint.
     MissingKey,
+    /// The checkpoint holds a model tensor that m-rBCR does not have: a checkpoint of
+    /// another network or variant (e.g. DeBCR), which is refused rather than half-loaded.
+    UnexpectedKey,
     /// A tensor has the wrong dtype or shape for its role in m-rBCR.
     WrongTensor(String),
 }
@@ -158,6 +161,10 @@ impl fmt::Display for CheckpointProblem {
             CheckpointProblem::BadRecord(why) => write!(f, "undecodable record ({why})"),
             CheckpointProblem::Unsupported(what) => write!(f, "unsupported: {what}"),
             CheckpointProblem::MissingKey => write!(f, "missing from the checkpoint"),
+            CheckpointProblem::UnexpectedKey => write!(
+                f,
+                "a model tensor m-rBCR does not have (a checkpoint of another network or variant?)"
+            ),
             CheckpointProblem::WrongTensor(why) => write!(f, "{why}"),
         }
     }
