@@ -1,1 +1,503 @@
-//! (being written)
+//! The project's model file: the weights of one m-rBCR network and what a user needs to
+//! know about them, in a [safetensors](https://github.com/huggingface/safetensors) file.
+//!
+//! # Specification (format version 1)
+//!
+//! A model file is a safetensors file (8-byte little-endian header length, a JSON
+//! header, the tensors' bytes) that holds:
+//!
+//! - **Tensors**: exactly the tensors of [`crate::network::spec::all_tensors`], no more,
+//!   no fewer, under those names (e.g. `forward.mlp0.dense1.kernel`,
+//!   `inverse.head_z0.bias`), each `F32` (little endian), row-major, with exactly the
+//!   shape of the spec, in checkpoint layout: dense `[c_in, c_out]`, conv1d
+//!   `[k, c_in, c_out]`, conv2d `[kh, kw, c_in, c_out]`, bias `[c_out]`. Every value
+//!   is finite. The order of tensors in the file is not significant.
+//! - **Metadata**, in the header's `__metadata__` object (string to string):
+//!
+//! | key | required | value |
+//! |---|---|---|
+//! | `format` | yes | exactly `mrbcr-model` |
+//! | `format_version` | yes | a decimal integer; this is version `1` |
+//! | `architecture` | yes | exactly `m-rBCR` |
+//! | `name` | no | a short name for the model |
+//! | `description` | no | free text: what the model was trained for |
+//! | `input_normalization` | no | how inputs must be normalised before the network: `per-tile-minmax` (each tile scaled to [0, 1] by its own minimum and maximum, as the authors trained) or `percentile:LOW:HIGH` (scaled so that the LOW and HIGH percentiles of the image map to 0 and 1) |
+//! | `train_patch_size` | no | side of the square training patches, a positive decimal integer (128 for the published weights) |
+//! | `provenance` | no | where the weights come from (e.g. "imported from TensorFlow checkpoint ckpt-24") |
+//! | `license` | no | the licence of the weights |
+//! | `created_by` | no | the program that wrote the file, e.g. `mrbcr 0.1.0` |
+//! | any other key | no | kept as is ([`ModelMetadata::extra`]), e.g. training records |
+//!
+//! An optional key with an empty value is written as absent and read as empty. The
+//! order of keys in the JSON header is not significant.
+//!
+//! **Versioning.** `format_version` is increased only when a version-1 reader would
+//! misread a newer file (tensors renamed, re-laid-out or added, a metadata key whose
+//! meaning changes). Adding an optional metadata key does not change it. A reader
+//! refuses a file of a higher version than it knows, with a message saying so, rather
+//! than guessing.
+//!
+//! # Reading
+//!
+//! [`read_model`] checks everything above and reports the first problem as
+//! [`Error::ModelFile`] with a [`ModelFileProblem`] naming the file and, when one is
+//! concerned, the tensor: not a safetensors file at all, bad metadata, then tensor by
+//! tensor (in spec order) missing, wrong dtype (checked before the shape), wrong shape,
+//! non-finite values, then any tensor the architecture does not have.
+//!
+//! Reading never allocates more than about twice the file's size: the header length is
+//! checked against the file before anything is parsed, and headers with more than
+//! [`MAX_HEADER_TOKENS`] JSON separators are refused before the JSON is parsed (the
+//! memory of a parsed JSON document can be a large multiple of its text's size).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensors};
+
+use crate::error::{Error, ModelFileProblem, Result};
+use crate::network::spec;
+use crate::network::weights::{Tensor, Weights};
+
+/// Value of the `format` metadata key.
+pub const FORMAT: &str = "mrbcr-model";
+/// The format version this build writes and the highest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Value of the `architecture` metadata key.
+pub const ARCHITECTURE: &str = "m-rBCR";
+/// A JSON header with more separators than this (`,` `:` `[` `{` outside strings) is
+/// refused as [`ModelFileProblem::NotSafetensors`] before it is parsed. A model file
+/// needs about 4,500; the limit keeps the parsed header's memory under 1 MiB.
+pub const MAX_HEADER_TOKENS: usize = 16_384;
+
+/// Keys of `__metadata__` with a meaning of their own (not in [`ModelMetadata::extra`]).
+const RESERVED_KEYS: [&str; 10] = [
+    "format",
+    "format_version",
+    "architecture",
+    "name",
+    "description",
+    "input_normalization",
+    "train_patch_size",
+    "provenance",
+    "license",
+    "created_by",
+];
+
+/// What a model file says about its weights (the `__metadata__` of the safetensors
+/// header, see the [module documentation](self)). `format`, `format_version` and
+/// `architecture` are not fields: they are written by [`model_to_bytes`] and checked by
+/// [`read_model`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelMetadata {
+    /// Short name of the model (`name`); may be empty.
+    pub name: String,
+    /// Free text about the model (`description`); may be empty.
+    pub description: String,
+    /// How inputs must be normalised (`input_normalization`): `per-tile-minmax` or
+    /// `percentile:LOW:HIGH`; empty if unknown.
+    pub input_normalization: String,
+    /// Side of the square training patches (`train_patch_size`), if known.
+    pub train_patch_size: Option<usize>,
+    /// Where the weights come from (`provenance`); may be empty.
+    pub provenance: String,
+    /// Licence of the weights (`license`); may be empty.
+    pub license: String,
+    /// The program that wrote the file (`created_by`), e.g. `mrbcr 0.1.0`.
+    pub created_by: String,
+    /// Every other metadata key, kept on a round trip (e.g. training records). Must not
+    /// use the reserved keys above.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl Default for ModelMetadata {
+    /// Empty descriptive fields, `input_normalization` = `per-tile-minmax` (how m-rBCR
+    /// was trained) and `created_by` = this build (`mrbcr <version>`).
+    fn default() -> ModelMetadata {
+        ModelMetadata {
+            name: String::new(),
+            description: String::new(),
+            input_normalization: "per-tile-minmax".to_string(),
+            train_patch_size: None,
+            provenance: String::new(),
+            license: String::new(),
+            created_by: concat!("mrbcr ", env!("CARGO_PKG_VERSION")).to_string(),
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+impl ModelMetadata {
+    /// The [default](ModelMetadata::default) metadata with a name.
+    pub fn new(name: impl Into<String>) -> ModelMetadata {
+        ModelMetadata {
+            name: name.into(),
+            ..ModelMetadata::default()
+        }
+    }
+
+    /// The metadata as the `__metadata__` map of the file, required keys included.
+    fn to_map(&self) -> std::result::Result<HashMap<String, String>, String> {
+        let mut m = HashMap::new();
+        m.insert("format".into(), FORMAT.into());
+        m.insert("format_version".into(), FORMAT_VERSION.to_string());
+        m.insert("architecture".into(), ARCHITECTURE.into());
+        let optional = [
+            ("name", &self.name),
+            ("description", &self.description),
+            ("input_normalization", &self.input_normalization),
+            ("provenance", &self.provenance),
+            ("license", &self.license),
+            ("created_by", &self.created_by),
+        ];
+        for (k, v) in optional {
+            if !v.is_empty() {
+                m.insert(k.into(), v.clone());
+            }
+        }
+        if let Some(p) = self.train_patch_size {
+            m.insert("train_patch_size".into(), p.to_string());
+        }
+        for (k, v) in &self.extra {
+            if RESERVED_KEYS.contains(&k.as_str()) {
+                return Err(format!(
+                    "extra key '{k}' is a standard key; set the field instead"
+                ));
+            }
+            m.insert(k.clone(), v.clone());
+        }
+        Ok(m)
+    }
+
+    /// Reads and checks the `__metadata__` map of a file.
+    fn from_map(map: Option<&HashMap<String, String>>) -> std::result::Result<Self, String> {
+        let map = map.ok_or("no __metadata__ in the header: not an mrbcr model file")?;
+        let get = |k: &str| map.get(k).map(String::as_str);
+        match get("format") {
+            None => return Err("no 'format' key: not an mrbcr model file".into()),
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(format!(
+                    "format '{}', expected '{FORMAT}': not an mrbcr model file",
+                    clip(other)
+                ))
+            }
+        }
+        let version = get("format_version").ok_or("no 'format_version' key")?;
+        match version.parse::<u64>() {
+            Ok(v) if v == u64::from(FORMAT_VERSION) => {}
+            Ok(v) if v > u64::from(FORMAT_VERSION) => {
+                return Err(format!(
+                    "written by a newer mrbcr (format version {v}); this build reads version \
+                     {FORMAT_VERSION}"
+                ))
+            }
+            _ => {
+                return Err(format!(
+                    "format_version '{}' is not a valid version (this build reads version \
+                     {FORMAT_VERSION})",
+                    clip(version)
+                ))
+            }
+        }
+        match get("architecture") {
+            None => return Err("no 'architecture' key".into()),
+            Some(ARCHITECTURE) => {}
+            Some(other) => {
+                return Err(format!(
+                    "architecture '{}', this build runs '{ARCHITECTURE}'",
+                    clip(other)
+                ))
+            }
+        }
+        let train_patch_size = match get("train_patch_size") {
+            None | Some("") => None,
+            Some(s) => Some(s.parse::<usize>().ok().filter(|&p| p > 0).ok_or_else(|| {
+                format!("train_patch_size '{}' is not a positive integer", clip(s))
+            })?),
+        };
+        let text = |k: &str| get(k).unwrap_or_default().to_string();
+        let extra = map
+            .iter()
+            .filter(|(k, _)| !RESERVED_KEYS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(ModelMetadata {
+            name: text("name"),
+            description: text("description"),
+            input_normalization: text("input_normalization"),
+            train_patch_size,
+            provenance: text("provenance"),
+            license: text("license"),
+            created_by: text("created_by"),
+            extra,
+        })
+    }
+}
+
+/// A value quoted in an error message, cut to a readable length.
+fn clip(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        None => s.to_string(),
+        Some((i, _)) => format!("{}...", &s[..i]),
+    }
+}
+
+/// Checks what the safetensors parser would trust blindly or spend memory on: the
+/// header length against the file, and the number of JSON tokens.
+fn precheck(bytes: &[u8]) -> std::result::Result<(), String> {
+    let Some(len_bytes) = bytes.get(..8) else {
+        return Err(format!(
+            "{} bytes, shorter than the 8-byte header length",
+            bytes.len()
+        ));
+    };
+    let mut a = [0u8; 8];
+    a.copy_from_slice(len_bytes);
+    let n = u64::from_le_bytes(a);
+    let rest = bytes.len() - 8;
+    let header = usize::try_from(n)
+        .ok()
+        .and_then(|n| bytes.get(8..8usize.checked_add(n)?))
+        .ok_or_else(|| format!("header length {n} exceeds the {rest} bytes that follow it"))?;
+    let mut tokens = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in header {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b',' | b':' | b'[' | b'{') {
+            tokens += 1;
+            if tokens > MAX_HEADER_TOKENS {
+                return Err(format!(
+                    "the JSON header has more than {MAX_HEADER_TOKENS} elements"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Decodes a model file held in memory. `source_name` names it in error messages.
+///
+/// # Errors
+/// [`Error::ModelFile`] naming `source_name` (and the tensor concerned, if any), with
+/// the first problem found, in this order: [`ModelFileProblem::NotSafetensors`]
+/// (truncated, garbage, absurd header length, bad JSON, offsets out of range),
+/// [`ModelFileProblem::BadMetadata`] (missing or wrong `format`, `architecture`,
+/// unknown or newer `format_version`, unparsable `train_patch_size`), then for each
+/// tensor of the spec [`ModelFileProblem::MissingTensor`],
+/// [`ModelFileProblem::WrongDtype`], [`ModelFileProblem::WrongShape`],
+/// [`ModelFileProblem::NonFiniteValues`], and finally
+/// [`ModelFileProblem::UnexpectedTensor`] for a tensor the architecture does not have.
+pub fn read_model(bytes: &[u8], source_name: &str) -> Result<(Weights, ModelMetadata)> {
+    let fail = |tensor: Option<&str>, problem| Error::ModelFile {
+        file: source_name.to_string(),
+        tensor: tensor.map(clip),
+        problem,
+    };
+    precheck(bytes).map_err(|why| fail(None, ModelFileProblem::NotSafetensors(why)))?;
+    let (header_len, header) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| fail(None, ModelFileProblem::NotSafetensors(clip(&e.to_string()))))?;
+    let meta = ModelMetadata::from_map(header.metadata().as_ref())
+        .map_err(|why| fail(None, ModelFileProblem::BadMetadata(why)))?;
+    // read_metadata checked that the offsets tile the rest of the file exactly.
+    let data_start = 8 + header_len;
+
+    let specs = spec::all_tensors();
+    let mut tensors = BTreeMap::new();
+    for s in &specs {
+        let info = header
+            .info(&s.name)
+            .ok_or_else(|| fail(Some(&s.name), ModelFileProblem::MissingTensor))?;
+        if info.dtype != Dtype::F32 {
+            return Err(fail(
+                Some(&s.name),
+                ModelFileProblem::WrongDtype {
+                    found: info.dtype.to_string(),
+                },
+            ));
+        }
+        if info.shape != s.shape {
+            return Err(fail(
+                Some(&s.name),
+                ModelFileProblem::WrongShape {
+                    expected: s.shape.clone(),
+                    found: info.shape.clone(),
+                },
+            ));
+        }
+        let (start, end) = info.data_offsets;
+        let raw = data_start
+            .checked_add(start)
+            .zip(data_start.checked_add(end))
+            .and_then(|(a, b)| bytes.get(a..b))
+            .ok_or_else(|| {
+                fail(
+                    Some(&s.name),
+                    ModelFileProblem::NotSafetensors("data offsets out of range".into()),
+                )
+            })?;
+        let data: Vec<f32> = raw
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if data.iter().any(|v| !v.is_finite()) {
+            return Err(fail(Some(&s.name), ModelFileProblem::NonFiniteValues));
+        }
+        tensors.insert(
+            s.name.clone(),
+            Tensor {
+                shape: s.shape.clone(),
+                data,
+            },
+        );
+    }
+    let known: BTreeSet<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    let mut names = header.offset_keys();
+    names.sort_unstable();
+    if let Some(extra) = names.iter().find(|n| !known.contains(n.as_str())) {
+        return Err(fail(Some(extra), ModelFileProblem::UnexpectedTensor));
+    }
+    let weights = Weights::from_tensors(source_name, tensors)?;
+    Ok((weights, meta))
+}
+
+/// Reads a model file.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; otherwise as [`read_model`], naming the
+/// file by its path.
+pub fn load_model(path: &Path) -> Result<(Weights, ModelMetadata)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    read_model(&bytes, &path.display().to_string())
+}
+
+/// Encodes weights and metadata as a model file (format version [`FORMAT_VERSION`]).
+///
+/// # Errors
+/// [`Error::ModelFile`] with [`ModelFileProblem::BadMetadata`] if `meta.extra` uses a
+/// reserved key (`name`, `format`, ...); [`ModelFileProblem::NotSafetensors`] if the
+/// safetensors encoder fails (it does not for valid weights).
+pub fn model_to_bytes(weights: &Weights, meta: &ModelMetadata) -> Result<Vec<u8>> {
+    let fail = |problem| Error::ModelFile {
+        file: "(model being written)".to_string(),
+        tensor: None,
+        problem,
+    };
+    let map = meta
+        .to_map()
+        .map_err(|why| fail(ModelFileProblem::BadMetadata(why)))?;
+    let encoded: Vec<(&str, &[usize], Vec<u8>)> = weights
+        .tensors()
+        .iter()
+        .map(|(name, t)| {
+            let bytes = t.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            (name.as_str(), t.shape.as_slice(), bytes)
+        })
+        .collect();
+    let views = encoded
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.to_vec(), bytes).map(|v| (*name, v))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| fail(ModelFileProblem::NotSafetensors(e.to_string())))?;
+    safetensors::serialize(views, Some(map))
+        .map_err(|e| fail(ModelFileProblem::NotSafetensors(e.to_string())))
+}
+
+/// Writes a model file. The bytes go to a temporary file in the same directory, which
+/// is then renamed over `path`: a failure never leaves a partial file at `path`. An
+/// existing file at `path` is replaced.
+///
+/// # Errors
+/// As [`model_to_bytes`]; [`Error::Io`] if the file cannot be written or renamed.
+pub fn save_model(path: &Path, weights: &Weights, meta: &ModelMetadata) -> Result<()> {
+    let bytes = model_to_bytes(weights, meta)?;
+    let tmp = temp_path(path);
+    let written = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(&bytes)?;
+        f.sync_all()
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(&tmp, e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// A fresh name for a temporary file next to `path`.
+fn temp_path(path: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".into());
+    let name = format!(".{file}.{}-{n}.tmp", std::process::id());
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(name),
+        _ => PathBuf::from(name),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precheck_refuses_absurd_lengths_and_complex_headers() {
+        assert!(precheck(&[1, 2, 3]).is_err());
+        let mut b = u64::MAX.to_le_bytes().to_vec();
+        b.extend(b"{}");
+        assert!(precheck(&b).unwrap_err().contains("exceeds"));
+        let header = format!("[{}]", "0,".repeat(MAX_HEADER_TOKENS + 1));
+        let mut b = (header.len() as u64).to_le_bytes().to_vec();
+        b.extend(header.as_bytes());
+        assert!(precheck(&b).unwrap_err().contains("elements"));
+        // Separators inside strings do not count.
+        let header = format!("{{\"a\":\"{}\"}}", ",".repeat(2 * MAX_HEADER_TOKENS));
+        let mut b = (header.len() as u64).to_le_bytes().to_vec();
+        b.extend(header.as_bytes());
+        assert!(precheck(&b).is_ok());
+    }
+
+    #[test]
+    fn metadata_round_trips_and_reserved_extra_keys_are_refused() {
+        let mut m = ModelMetadata::new("test");
+        m.train_patch_size = Some(128);
+        m.extra.insert("training.epochs".into(), "12".into());
+        let map = m.to_map().unwrap();
+        assert_eq!(map["format"], FORMAT);
+        assert_eq!(ModelMetadata::from_map(Some(&map)).unwrap(), m);
+        m.extra.insert("license".into(), "x".into());
+        assert!(m.to_map().is_err());
+    }
+
+    #[test]
+    fn clip_cuts_on_characters() {
+        assert_eq!(clip("abc"), "abc");
+        let long = "é".repeat(100);
+        assert_eq!(clip(&long).chars().count(), 83);
+    }
+}
