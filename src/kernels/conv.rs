@@ -13,6 +13,8 @@
 //! vectors of consecutive pixels lives in registers while the kernel walks all input
 //! channels and taps, loading `NV` input vectors and broadcasting `OB` weights per step.
 
+use std::ops::Range;
+
 use rayon::prelude::*;
 
 use super::layout::{PlaneGeometry, MAX_BLOCK};
@@ -149,18 +151,35 @@ pub fn conv2d(
     let blocks = geometry.compute_len().div_ceil(block);
     let per_task = (TASK_PIXELS / block).max(1);
     let first = geometry.first();
+    let group = channel_group(weights, block);
     (0..blocks.div_ceil(per_task))
         .into_par_iter()
         .for_each(|task| {
             let end = ((task + 1) * per_task).min(blocks);
-            for b in task * per_task..end {
-                let p = first + b * block;
-                // SAFETY: `p` lies in the compute range; the plane layout guarantees that
-                // the block and all its taps stay inside every plane (see layout.rs),
-                // and blocks are disjoint, so tasks write disjoint ranges of `out`.
-                unsafe { run_block(level, &call, p) }
+            // The task's band of output stays in L2 while its input channels are swept in
+            // groups small enough for the group's input rows and weights to stay in L1.
+            for c0 in (0..weights.c_in).step_by(group) {
+                let channels = c0..(c0 + group).min(weights.c_in);
+                for b in task * per_task..end {
+                    let p = first + b * block;
+                    // SAFETY: `p` lies in the compute range; the plane layout guarantees
+                    // that the block and all its taps stay inside every plane (see
+                    // layout.rs), and blocks are disjoint, so tasks write disjoint ranges
+                    // of `out`.
+                    unsafe { run_block(level, &call, p, channels.clone()) }
+                }
             }
         });
+}
+
+/// Bytes of input rows one block may read per channel group: a third of a 48 KiB L1,
+/// leaving room for the group's weights.
+const L1_INPUT_BUDGET: usize = 16 << 10;
+
+/// Input channels summed per pass over a block.
+fn channel_group(weights: &ConvWeights, block: usize) -> usize {
+    let bytes_per_channel = weights.kh * (block + weights.kw - 1) * 4;
+    (L1_INPUT_BUDGET / bytes_per_channel).clamp(1, weights.c_in)
 }
 
 /// Pixels one block kernel computes at once for a level and output-channel block.
@@ -174,53 +193,87 @@ fn block_pixels(level: SimdLevel, ob: usize) -> usize {
     }
 }
 
-/// Computes all output channels of the block starting at flat position `p`.
+/// Adds input channels `channels` into all output channels of the block starting at
+/// flat position `p`. The first group starts from the bias, later groups from the
+/// partial sums in `out`; the last group applies the ReLU and clears the padding.
 ///
 /// # Safety
 /// `p` must be a block start inside the compute range of the geometry the call was
-/// made for, and `level` must be supported by the CPU.
-unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize) {
+/// made for, groups must come in order, and `level` must be supported by the CPU.
+unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize, channels: Range<usize>) {
     let w = call.weights;
     for ob in 0..w.c_out / w.block {
+        let g = Group {
+            ob,
+            p,
+            channels: channels.clone(),
+        };
         match (level, w.block) {
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx512, 4) => x86::block_avx512::<4, 6>(call, ob, p),
+            (SimdLevel::Avx512, 4) => x86::block_avx512::<4, 6>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx512, _) => x86::block_avx512::<1, 12>(call, ob, p),
+            (SimdLevel::Avx512, _) => x86::block_avx512::<1, 12>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx2, 4) => x86::block_avx2::<4, 2>(call, ob, p),
+            (SimdLevel::Avx2, 4) => x86::block_avx2::<4, 2>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx2, _) => x86::block_avx2::<1, 8>(call, ob, p),
-            _ => block_scalar(call, ob, p, block_pixels(SimdLevel::Scalar, w.block)),
+            (SimdLevel::Avx2, _) => x86::block_avx2::<1, 8>(call, g),
+            _ => block_scalar(call, g, block_pixels(SimdLevel::Scalar, w.block)),
         }
     }
 }
 
-/// The scalar reference: output channels `ob * OB ..` for `len` pixels from `p`.
+/// One unit of kernel work: output-channel block `ob`, the pixel block at `p`, and the
+/// input channels to add.
+struct Group {
+    ob: usize,
+    p: usize,
+    channels: Range<usize>,
+}
+
+impl Group {
+    fn is_first(&self) -> bool {
+        self.channels.start == 0
+    }
+
+    fn is_last(&self, call: &ConvCall) -> bool {
+        self.channels.end == call.weights.c_in
+    }
+
+    /// Offset of this group's first weight in the packed kernel.
+    fn weight_offset(&self, call: &ConvCall, ob_size: usize) -> usize {
+        let taps = call.offsets.len();
+        (self.ob * call.weights.c_in + self.channels.start) * taps * ob_size
+    }
+}
+
+/// The scalar reference: one group for `len` pixels from the group's `p`.
 ///
 /// # Safety
 /// As [`run_block`].
-unsafe fn block_scalar(call: &ConvCall, ob: usize, p: usize, len: usize) {
+unsafe fn block_scalar(call: &ConvCall, g: Group, len: usize) {
     let w = call.weights;
     let taps = call.offsets.len();
+    let last = g.is_last(call);
     for oi in 0..w.block {
-        let o = ob * w.block + oi;
+        let o = g.ob * w.block + oi;
         let out = call.out.0.add(o * call.plane_len);
-        for q in p..p + len {
-            if *call.interior.add(q) == 0 {
-                *out.add(q) = 0.0;
-                continue;
-            }
-            let mut acc = w.bias[o];
-            for (i, &plane) in call.inputs.iter().enumerate() {
-                let kernel = &w.packed[(ob * w.c_in + i) * taps * w.block..];
+        for q in g.p..g.p + len {
+            let mut acc = if g.is_first() { w.bias[o] } else { *out.add(q) };
+            for i in g.channels.clone() {
+                let plane = call.inputs[i];
+                let kernel = &w.packed[(g.ob * w.c_in + i) * taps * w.block..];
                 for (t, &off) in call.offsets.iter().enumerate() {
                     let x = *plane.offset(q as isize + off);
                     acc = x.mul_add(kernel[t * w.block + oi], acc);
                 }
             }
-            if call.relu {
-                acc = if acc > 0.0 { acc } else { 0.0 };
+            if last {
+                if call.relu {
+                    acc = if acc > 0.0 { acc } else { 0.0 };
+                }
+                if *call.interior.add(q) == 0 {
+                    acc = 0.0;
+                }
             }
             *out.add(q) = acc;
         }
@@ -229,7 +282,7 @@ unsafe fn block_scalar(call: &ConvCall, ob: usize, p: usize, len: usize) {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::ConvCall;
+    use super::{ConvCall, Group};
     use std::arch::x86_64::*;
 
     /// AVX-512 block: `OB` output channels x `NV` vectors of 16 pixels.
@@ -237,19 +290,23 @@ mod x86 {
     /// # Safety
     /// As `run_block`, and the CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn block_avx512<const OB: usize, const NV: usize>(
-        call: &ConvCall,
-        ob: usize,
-        p: usize,
-    ) {
+    pub(super) unsafe fn block_avx512<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
         let w = call.weights;
-        let taps = call.offsets.len();
+        let p = g.p;
+        let (first, last) = (g.is_first(), g.is_last(call));
         let mut acc = [[_mm512_setzero_ps(); NV]; OB];
         for (o, row) in acc.iter_mut().enumerate() {
-            *row = [_mm512_set1_ps(w.bias[ob * OB + o]); NV];
+            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
+            for (v, a) in row.iter_mut().enumerate() {
+                *a = if first {
+                    _mm512_set1_ps(w.bias[g.ob * OB + o])
+                } else {
+                    _mm512_loadu_ps(out.add(16 * v))
+                };
+            }
         }
-        let mut wp = w.packed.as_ptr().add(ob * w.c_in * taps * OB);
-        for &plane in &call.inputs {
+        let mut wp = w.packed.as_ptr().add(g.weight_offset(call, OB));
+        for &plane in &call.inputs[g.channels.clone()] {
             let base = plane.add(p);
             for &off in &call.offsets {
                 let src = base.offset(off);
@@ -268,14 +325,16 @@ mod x86 {
         }
         let zero = _mm512_setzero_ps();
         for (o, row) in acc.iter().enumerate() {
-            let out = call.out.0.add((ob * OB + o) * call.plane_len + p);
+            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
             for (v, a) in row.iter().enumerate() {
                 let mut r = *a;
-                if call.relu {
-                    r = _mm512_max_ps(r, zero);
+                if last {
+                    if call.relu {
+                        r = _mm512_max_ps(r, zero);
+                    }
+                    let mask = _mm512_loadu_si512(call.interior.add(p + 16 * v) as *const _);
+                    r = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(r), mask));
                 }
-                let mask = _mm512_loadu_si512(call.interior.add(p + 16 * v) as *const _);
-                let r = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(r), mask));
                 _mm512_storeu_ps(out.add(16 * v), r);
             }
         }
@@ -286,19 +345,23 @@ mod x86 {
     /// # Safety
     /// As `run_block`, and the CPU must have AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn block_avx2<const OB: usize, const NV: usize>(
-        call: &ConvCall,
-        ob: usize,
-        p: usize,
-    ) {
+    pub(super) unsafe fn block_avx2<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
         let w = call.weights;
-        let taps = call.offsets.len();
+        let p = g.p;
+        let (first, last) = (g.is_first(), g.is_last(call));
         let mut acc = [[_mm256_setzero_ps(); NV]; OB];
         for (o, row) in acc.iter_mut().enumerate() {
-            *row = [_mm256_set1_ps(w.bias[ob * OB + o]); NV];
+            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
+            for (v, a) in row.iter_mut().enumerate() {
+                *a = if first {
+                    _mm256_set1_ps(w.bias[g.ob * OB + o])
+                } else {
+                    _mm256_loadu_ps(out.add(8 * v))
+                };
+            }
         }
-        let mut wp = w.packed.as_ptr().add(ob * w.c_in * taps * OB);
-        for &plane in &call.inputs {
+        let mut wp = w.packed.as_ptr().add(g.weight_offset(call, OB));
+        for &plane in &call.inputs[g.channels.clone()] {
             let base = plane.add(p);
             for &off in &call.offsets {
                 let src = base.offset(off);
@@ -317,14 +380,17 @@ mod x86 {
         }
         let zero = _mm256_setzero_ps();
         for (o, row) in acc.iter().enumerate() {
-            let out = call.out.0.add((ob * OB + o) * call.plane_len + p);
+            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
             for (v, a) in row.iter().enumerate() {
                 let mut r = *a;
-                if call.relu {
-                    r = _mm256_max_ps(r, zero);
+                if last {
+                    if call.relu {
+                        r = _mm256_max_ps(r, zero);
+                    }
+                    let mask = _mm256_loadu_ps(call.interior.add(p + 8 * v) as *const f32);
+                    r = _mm256_and_ps(r, mask);
                 }
-                let mask = _mm256_loadu_ps(call.interior.add(p + 8 * v) as *const f32);
-                _mm256_storeu_ps(out.add(8 * v), _mm256_and_ps(r, mask));
+                _mm256_storeu_ps(out.add(8 * v), r);
             }
         }
     }

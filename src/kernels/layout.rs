@@ -103,10 +103,19 @@ impl PlaneGeometry {
     }
 }
 
+/// Buffers from this size on are mapped directly and backed by huge pages where the
+/// system allows: a convolution reads a few rows of every input plane at once, and with
+/// 4 KiB pages the many planes of a large tile exhaust the TLB.
+const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
+/// Size of a (transparent) huge page on x86-64 Linux.
+const HUGE_PAGE: usize = 2 << 20;
+
 /// A 64-byte aligned, zero-initialised buffer of floats.
 pub struct AlignedBuf {
     ptr: *mut f32,
     len: usize,
+    /// For a mapped buffer, the mapping (start, length) to unmap.
+    mapping: Option<(*mut libc::c_void, usize)>,
 }
 
 // SAFETY: AlignedBuf owns its allocation exclusively, like a Vec<f32>.
@@ -121,7 +130,13 @@ impl AlignedBuf {
             return AlignedBuf {
                 ptr: std::ptr::NonNull::dangling().as_ptr(),
                 len,
+                mapping: None,
             };
+        }
+        if len * 4 >= HUGE_PAGE_THRESHOLD {
+            if let Some(buf) = Self::mapped(len) {
+                return buf;
+            }
         }
         let layout = Self::layout(len);
         // SAFETY: the layout has a non-zero size.
@@ -129,7 +144,50 @@ impl AlignedBuf {
         if ptr.is_null() {
             alloc::handle_alloc_error(layout);
         }
-        AlignedBuf { ptr, len }
+        AlignedBuf {
+            ptr,
+            len,
+            mapping: None,
+        }
+    }
+
+    /// An anonymous mapping (zero-filled by the kernel), 2 MiB aligned and advised to
+    /// use huge pages. None where mapping fails; the caller falls back to the heap.
+    #[cfg(target_os = "linux")]
+    fn mapped(len: usize) -> Option<AlignedBuf> {
+        let bytes = len.checked_mul(4)?;
+        let map_len = bytes.checked_add(HUGE_PAGE)?;
+        // SAFETY: an anonymous private mapping with no address hint has no
+        // preconditions; failure is reported as MAP_FAILED.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return None;
+        }
+        let offset = (HUGE_PAGE - base as usize % HUGE_PAGE) % HUGE_PAGE;
+        // SAFETY: offset < HUGE_PAGE, so [base + offset, + bytes) lies in the mapping.
+        let ptr = unsafe { (base as *mut u8).add(offset) };
+        // SAFETY: the range lies in our own mapping; the advice is only a hint, so its
+        // failure (e.g. huge pages disabled) is harmless.
+        unsafe { libc::madvise(ptr as *mut libc::c_void, bytes, libc::MADV_HUGEPAGE) };
+        Some(AlignedBuf {
+            ptr: ptr as *mut f32,
+            len,
+            mapping: Some((base, map_len)),
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn mapped(_len: usize) -> Option<AlignedBuf> {
+        None
     }
 
     fn layout(len: usize) -> Layout {
@@ -151,9 +209,16 @@ impl AlignedBuf {
 
 impl Drop for AlignedBuf {
     fn drop(&mut self) {
-        if self.len > 0 {
+        match self.mapping {
+            // SAFETY: the mapping was made in `mapped` with exactly this start and length.
+            Some((base, map_len)) => unsafe {
+                libc::munmap(base, map_len);
+            },
             // SAFETY: allocated in `zeroed` with this very layout.
-            unsafe { alloc::dealloc(self.ptr as *mut u8, Self::layout(self.len)) }
+            None if self.len > 0 => unsafe {
+                alloc::dealloc(self.ptr as *mut u8, Self::layout(self.len))
+            },
+            None => {}
         }
     }
 }

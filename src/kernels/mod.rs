@@ -30,7 +30,10 @@ impl SimdLevel {
     pub fn detect() -> SimdLevel {
         static LEVEL: OnceLock<SimdLevel> = OnceLock::new();
         *LEVEL.get_or_init(|| {
-            let best = Self::supported().into_iter().max().unwrap_or(SimdLevel::Scalar);
+            let best = Self::supported()
+                .into_iter()
+                .max()
+                .unwrap_or(SimdLevel::Scalar);
             match std::env::var("MRBCR_SIMD").ok().as_deref() {
                 Some("scalar") => SimdLevel::Scalar,
                 Some("avx2") => best.min(SimdLevel::Avx2),

@@ -78,8 +78,18 @@ pub fn resize_bilinear(from: &PlaneGeometry, src: &[f32], to: &PlaneGeometry, ds
 ///
 /// # Panics
 /// If the sizes do not match.
-pub fn subsample(from: &PlaneGeometry, src: &[f32], step: usize, to: &PlaneGeometry, dst: &mut [f32]) {
-    assert_eq!(to.height(), from.height().div_ceil(step), "subsampled height");
+pub fn subsample(
+    from: &PlaneGeometry,
+    src: &[f32],
+    step: usize,
+    to: &PlaneGeometry,
+    dst: &mut [f32],
+) {
+    assert_eq!(
+        to.height(),
+        from.height().div_ceil(step),
+        "subsampled height"
+    );
     assert_eq!(to.width(), from.width().div_ceil(step), "subsampled width");
     for y in 0..to.height() {
         let line = &src[from.index(y * step, 0)..];

@@ -1,6 +1,7 @@
 //! `mrbcr bench`: speed of the network on this machine, as tile latency and batch
 //! throughput, at one thread and at all threads.
 
+use std::cell::RefCell;
 use std::time::Instant;
 
 use mrbcr::network::{Network, Workspace};
@@ -10,6 +11,11 @@ use rayon::prelude::*;
 /// GFLOP of one 128x128 forward pass of m-rBCR (2.322 G multiply-adds), the figure the
 /// project reports against.
 pub const GFLOP_PER_128_TILE: f64 = 4.645;
+
+thread_local! {
+    /// One workspace per worker thread, kept across batches.
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::new());
+}
 
 /// Options of the benchmark.
 pub struct BenchOptions {
@@ -72,11 +78,15 @@ pub fn run(network: &Network, opts: &BenchOptions) -> Result<(), String> {
             // Latency: one tile at a time, the threads sharing each layer.
             let secs = pool.install(|| -> Result<f64, String> {
                 let mut ws = Workspace::new();
-                network.forward(image.view(), &mut ws).map_err(|e| e.to_string())?;
+                network
+                    .forward(image.view(), &mut ws)
+                    .map_err(|e| e.to_string())?;
                 let mut times = Vec::new();
                 for _ in 0..opts.repeats {
                     let t = Instant::now();
-                    network.forward(image.view(), &mut ws).map_err(|e| e.to_string())?;
+                    network
+                        .forward(image.view(), &mut ws)
+                        .map_err(|e| e.to_string())?;
                     times.push(t.elapsed().as_secs_f64());
                 }
                 Ok(median(times))
@@ -85,21 +95,27 @@ pub fn run(network: &Network, opts: &BenchOptions) -> Result<(), String> {
             if threads == 1 {
                 continue;
             }
-            // Throughput: a batch of tiles, one per thread at a time.
+            // Throughput: a batch of tiles, one per thread at a time, each thread with its
+            // own workspace (warmed up by a first batch).
             let batch = opts.batch.max(threads);
             let secs = pool.install(|| -> Result<f64, String> {
                 let mut times = Vec::new();
-                for _ in 0..opts.repeats.div_ceil(2).max(1) {
+                for _ in 0..=opts.repeats.div_ceil(2).max(1) {
                     let t = Instant::now();
                     (0..batch)
                         .into_par_iter()
-                        .map_init(Workspace::new, |ws, _| {
-                            network.forward(image.view(), ws).map(|_| ())
+                        .map(|_| {
+                            WORKSPACE.with(|ws| {
+                                network
+                                    .forward(image.view(), &mut ws.borrow_mut())
+                                    .map(|_| ())
+                            })
                         })
                         .collect::<Result<Vec<()>, _>>()
                         .map_err(|e| e.to_string())?;
                     times.push(t.elapsed().as_secs_f64() / batch as f64);
                 }
+                times.remove(0);
                 Ok(median(times))
             })?;
             report(&format!("batch of {batch}"), secs);

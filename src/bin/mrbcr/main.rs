@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use mrbcr::network::{Network, Weights};
 
 #[derive(Parser)]
-#[command(name = "mrbcr", version, about = "m-rBCR deconvolution for fluorescence microscopy")]
+#[command(
+    name = "mrbcr",
+    version,
+    about = "m-rBCR deconvolution for fluorescence microscopy"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -43,7 +47,10 @@ fn main() -> ExitCode {
             threads,
         } => {
             let threads = if threads.is_empty() {
-                vec![1, std::thread::available_parallelism().map_or(1, |n| n.get())]
+                vec![
+                    1,
+                    std::thread::available_parallelism().map_or(1, |n| n.get()),
+                ]
             } else {
                 threads
             };
