@@ -12,8 +12,8 @@
 //! - [`formats`]: the model file (safetensors) and the TensorFlow checkpoint importer.
 
 pub mod error;
-pub mod kernels;
 pub mod formats;
+pub mod kernels;
 pub mod network;
 pub mod rng;
 

@@ -24,8 +24,14 @@ fn image(h: usize, w: usize) -> Array2<f32> {
 }
 
 fn run(net: &Network, x: &Array2<f32>, threads: usize) -> ForwardOutputs {
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-    pool.install(|| net.forward_all(x.view(), &mut Workspace::new(), None).unwrap())
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        net.forward_all(x.view(), &mut Workspace::new(), None)
+            .unwrap()
+    })
 }
 
 fn assert_bit_identical(a: &ForwardOutputs, b: &ForwardOutputs, what: &str) {
@@ -36,7 +42,10 @@ fn assert_bit_identical(a: &ForwardOutputs, b: &ForwardOutputs, what: &str) {
     ];
     for (x, y, name) in pairs {
         let (x, y) = (x.unwrap(), y.unwrap());
-        let same = x.iter().zip(y.iter()).all(|(p, q)| p.to_bits() == q.to_bits());
+        let same = x
+            .iter()
+            .zip(y.iter())
+            .all(|(p, q)| p.to_bits() == q.to_bits());
         assert!(same, "{name} differs: {what}");
     }
 }
@@ -48,7 +57,11 @@ fn results_do_not_depend_on_the_thread_count() {
     let one = run(&net, &x, 1);
     assert!(one.z0.iter().any(|v| *v != 0.0) && one.z0.iter().all(|v| v.is_finite()));
     for threads in [2, 3, 8] {
-        assert_bit_identical(&one, &run(&net, &x, threads), &format!("1 vs {threads} threads"));
+        assert_bit_identical(
+            &one,
+            &run(&net, &x, threads),
+            &format!("1 vs {threads} threads"),
+        );
     }
 }
 
@@ -79,7 +92,9 @@ fn a_reused_workspace_gives_the_same_results() {
 fn sizes_that_are_not_multiples_of_4_are_refused() {
     let net = network();
     for (h, w) in [(30, 32), (32, 6), (0, 8)] {
-        let err = net.forward(Array2::zeros((h, w)).view(), &mut Workspace::new()).unwrap_err();
+        let err = net
+            .forward(Array2::zeros((h, w)).view(), &mut Workspace::new())
+            .unwrap_err();
         assert!(err.to_string().contains("multiples of 4"), "{err}");
         assert!(err.to_string().contains(&format!("{h} x {w}")), "{err}");
     }

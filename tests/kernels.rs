@@ -26,11 +26,20 @@ fn random_conv(shape: [usize; 4], seed: u64) -> ConvWeights {
     ConvWeights::from_hwio(shape, &kernel, &bias)
 }
 
-fn run_conv(level: SimdLevel, threads: usize, input: &FeatureMap, w: &ConvWeights, relu: bool) -> Vec<f32> {
+fn run_conv(
+    level: SimdLevel,
+    threads: usize,
+    input: &FeatureMap,
+    w: &ConvWeights,
+    relu: bool,
+) -> Vec<f32> {
     let g = input.geometry().clone();
     let planes: Vec<&[f32]> = input.as_slice().chunks_exact(g.plane_len()).collect();
     let mut out = FeatureMap::zeros(g.clone(), w.c_out());
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
     pool.install(|| conv2d(level, &g, &planes, w, out.as_mut_slice(), relu));
     out.as_slice().to_vec()
 }
@@ -60,7 +69,10 @@ fn naive(input: &FeatureMap, shape: [usize; 4], kernel_seed: u64, relu: bool) ->
                     for i in 0..ci {
                         for y in 0..kh {
                             for x in 0..kw {
-                                let (rr, cc) = (r + y as isize - (kh / 2) as isize, c + x as isize - (kw / 2) as isize);
+                                let (rr, cc) = (
+                                    r + y as isize - (kh / 2) as isize,
+                                    c + x as isize - (kw / 2) as isize,
+                                );
                                 if rr >= 0 && cc >= 0 && (rr as usize) < h && (cc as usize) < w {
                                     let v = planes[i][rr as usize * w + cc as usize] as f64;
                                     acc += v * k[((y * kw + x) * ci + i) * co + o] as f64;
@@ -68,7 +80,11 @@ fn naive(input: &FeatureMap, shape: [usize; 4], kernel_seed: u64, relu: bool) ->
                             }
                         }
                     }
-                    if relu { acc.max(0.0) } else { acc }
+                    if relu {
+                        acc.max(0.0)
+                    } else {
+                        acc
+                    }
                 })
                 .collect()
         })
@@ -76,7 +92,11 @@ fn naive(input: &FeatureMap, shape: [usize; 4], kernel_seed: u64, relu: bool) ->
 }
 
 fn kernel_shape() -> impl Strategy<Value = [usize; 4]> {
-    (prop_oneof![Just((1, 1)), Just((3, 3)), Just((1, 5)), Just((9, 9))], 1usize..12, prop_oneof![Just(1usize), Just(4), Just(8), Just(3)])
+    (
+        prop_oneof![Just((1, 1)), Just((3, 3)), Just((1, 5)), Just((9, 9))],
+        1usize..12,
+        prop_oneof![Just(1usize), Just(4), Just(8), Just(3)],
+    )
         .prop_map(|((kh, kw), ci, co)| [kh, kw, ci, co])
 }
 

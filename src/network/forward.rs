@@ -20,8 +20,7 @@ use crate::kernels::resize::{resize_bilinear, subsample};
 use crate::kernels::SimdLevel;
 
 /// Channels of the map holding one inverse block's RDB activations (see module doc).
-const RDB_MAP_CHANNELS: usize =
-    spec::FEATURE_CHANNELS + spec::RDB_DEPTH * spec::RDB_FILTERS;
+const RDB_MAP_CHANNELS: usize = spec::FEATURE_CHANNELS + spec::RDB_DEPTH * spec::RDB_FILTERS;
 /// Where the output of P_s's conv1d layers (`t` of the first RDB) starts in that map.
 const RDB_T_START: usize = spec::RDB_BLOCKS * spec::RDB_FILTERS;
 
@@ -82,9 +81,11 @@ impl Workspace {
     /// A map of `channels` planes with zero padding; its image values are arbitrary
     /// (every user overwrites them).
     fn take(&mut self, geometry: &Arc<PlaneGeometry>, channels: usize) -> FeatureMap {
-        match self.free.iter().position(|m| {
-            Arc::ptr_eq(m.geometry(), geometry) && m.channels() == channels
-        }) {
+        match self
+            .free
+            .iter()
+            .position(|m| Arc::ptr_eq(m.geometry(), geometry) && m.channels() == channels)
+        {
             Some(i) => self.free.swap_remove(i),
             None => FeatureMap::zeros(geometry.clone(), channels),
         }
@@ -227,7 +228,11 @@ impl Network {
                 "the network needs an image whose sides are positive multiples of 4, got {h} x {w}"
             )));
         }
-        let g = [ws.geometry(h, w), ws.geometry(h / 2, w / 2), ws.geometry(h / 4, w / 4)];
+        let g = [
+            ws.geometry(h, w),
+            ws.geometry(h / 2, w / 2),
+            ws.geometry(h / 4, w / 4),
+        ];
         let mut show = |name: &str, map: &FeatureMap, channels: std::ops::Range<usize>| {
             if let Some(t) = trace.as_mut() {
                 t(name, to_hwc(map, channels).view());
@@ -321,12 +326,25 @@ impl Network {
         relu: bool,
     ) -> FeatureMap {
         let mut out = ws.take(g, layer.c_out());
-        conv2d(self.simd, g, &planes_of(inputs), layer, out.as_mut_slice(), relu);
+        conv2d(
+            self.simd,
+            g,
+            &planes_of(inputs),
+            layer,
+            out.as_mut_slice(),
+            relu,
+        );
         out
     }
 
     /// MLP_s: twelve dense layers with ReLU.
-    fn mlp(&self, ws: &mut Workspace, g: &Arc<PlaneGeometry>, x: &FeatureMap, si: usize) -> FeatureMap {
+    fn mlp(
+        &self,
+        ws: &mut Workspace,
+        g: &Arc<PlaneGeometry>,
+        x: &FeatureMap,
+        si: usize,
+    ) -> FeatureMap {
         let mut act = self.conv(ws, g, &[x], &self.mlp[si][0], true);
         for layer in &self.mlp[si][1..] {
             let next = self.conv(ws, g, &[&act], layer, true);
@@ -371,7 +389,14 @@ impl Network {
         }
         let t_end = spec::FEATURE_CHANNELS;
         let t_range = RDB_T_START..t_end;
-        conv2d(self.simd, g, &planes_of(&[&act]), last, map.planes_mut(t_range), true);
+        conv2d(
+            self.simd,
+            g,
+            &planes_of(&[&act]),
+            last,
+            map.planes_mut(t_range),
+            true,
+        );
         ws.give(act);
 
         // Four RDBs; RDB r reads channels lo.. and prepends its 4 new ones at lo - 4.
@@ -383,7 +408,14 @@ impl Network {
                 let s = split_planes(map.planes(lo..s_end), n);
                 conv2d(self.simd, g, &s, &layers[2 * d], tmp.as_mut_slice(), true);
                 let new = map.planes_mut(s_end..s_end + f);
-                conv2d(self.simd, g, &planes_of(&[&tmp]), &layers[2 * d + 1], new, false);
+                conv2d(
+                    self.simd,
+                    g,
+                    &planes_of(&[&tmp]),
+                    &layers[2 * d + 1],
+                    new,
+                    false,
+                );
             }
             let (below, above) = map.as_mut_slice().split_at_mut(lo * n);
             let s = split_planes(&above[..(RDB_MAP_CHANNELS - lo) * n], n);
@@ -442,7 +474,11 @@ fn to_hwc(map: &FeatureMap, channels: std::ops::Range<usize>) -> Array3<f32> {
     let mut plane = vec![0.0; g.height() * g.width()];
     for (k, c) in channels.enumerate() {
         map.read_plane(c, &mut plane);
-        for (dst, &v) in out.index_axis_mut(ndarray::Axis(2), k).iter_mut().zip(&plane) {
+        for (dst, &v) in out
+            .index_axis_mut(ndarray::Axis(2), k)
+            .iter_mut()
+            .zip(&plane)
+        {
             *dst = v;
         }
     }

@@ -95,7 +95,10 @@ impl LayerSpec {
 
     /// Output channels of the layer.
     pub fn out_channels(&self) -> usize {
-        *self.kernel_shape.last().expect("kernel shapes are never empty")
+        *self
+            .kernel_shape
+            .last()
+            .expect("kernel shapes are never empty")
     }
 }
 
