@@ -54,9 +54,10 @@ const BLOCK_TRAILER_LEN: usize = 5;
 /// TensorFlow's limit on the rank of a tensor (`TensorShape::MaxDimensions()`).
 pub const MAX_RANK: usize = 254;
 /// The decoded index (keys, entries and their shapes) may take at most this many times
-/// the size of the `.index` file in memory. A real index decodes to about 3.5 times its
-/// size (its keys are long and prefix-compressed).
-pub const MAX_INDEX_EXPANSION: usize = 16;
+/// the size of the `.index` file in memory. The m-rBCR checkpoint's index decodes to about
+/// 4 times its size (long prefix-compressed keys); an index of many tiny records could
+/// need up to about 15 times. Beyond the limit, prefix compression is being abused.
+pub const MAX_INDEX_EXPANSION: usize = 32;
 
 /// A TensorFlow `DataType` enum value, as stored in a `BundleEntryProto`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -202,7 +203,7 @@ impl TfBundle {
         };
         let mut records = read_table(index).map_err(|p| fail(None, p))?;
         let budget = index.len().saturating_mul(MAX_INDEX_EXPANSION);
-        let mut used = 0usize;
+        let mut heap = 0usize;
         let mut entries: Vec<(String, BundleEntry)> = Vec::new();
         let mut header: Option<BundleHeader> = None;
         while let Some((key, value)) = records.next().map_err(|p| fail(None, p))? {
@@ -237,11 +238,20 @@ impl TfBundle {
             }
             let entry = decode_entry(value)
                 .map_err(|why| fail(Some(key), CheckpointProblem::BadRecord(why)))?;
-            let rank = entry.shape.as_ref().map_or(0, Vec::len);
-            used = used
+            // Memory of the decoded index: keys, shapes and the entry vector as it will be
+            // after this push (it grows by doubling).
+            let dims = entry.shape.as_ref().map_or(0, Vec::capacity);
+            heap = heap
                 .saturating_add(key.len())
-                .saturating_add(rank * std::mem::size_of::<i64>())
-                .saturating_add(2 * std::mem::size_of::<(String, BundleEntry)>());
+                .saturating_add(dims.saturating_mul(std::mem::size_of::<i64>()));
+            let capacity = if entries.len() < entries.capacity() {
+                entries.capacity()
+            } else {
+                (2 * entries.capacity()).max(4)
+            };
+            let used = heap.saturating_add(
+                capacity.saturating_mul(std::mem::size_of::<(String, BundleEntry)>()),
+            );
             if used > budget {
                 return Err(fail(
                     Some(key),
