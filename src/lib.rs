@@ -14,7 +14,10 @@
 pub mod error;
 pub mod formats;
 pub mod kernels;
+pub mod model;
 pub mod network;
 pub mod rng;
 
 pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};
+pub use formats::model_file::ModelMetadata;
+pub use model::Model;

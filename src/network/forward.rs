@@ -181,11 +181,11 @@ impl Network {
             layers.iter().map(|l| (l.macs_per_pixel() * n) as u64).sum()
         };
         let mut total = 0;
-        for si in 0..3 {
-            total += sum(&self.mlp[si], px[si]) + sum(&self.head_y[si..=si], px[si]);
+        for (si, &n) in px.iter().enumerate() {
             let inv = &self.inverse[si];
-            total += sum(&inv.conv1d, px[si]);
-            total += inv.rdbs.iter().map(|r| sum(r, px[si])).sum::<u64>();
+            total += sum(&self.mlp[si], n) + sum(&self.head_y[si..=si], n);
+            total += sum(&inv.conv1d, n);
+            total += inv.rdbs.iter().map(|r| sum(r, n)).sum::<u64>();
         }
         total += 2 * sum(&self.fusion_a, px[0]);
         total += sum(&self.fusion_b, px[0]) + sum(&self.fusion_b, px[1]);
