@@ -55,7 +55,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use crate::error::{Error, ModelFileProblem, Result};
 use crate::network::spec;
@@ -308,8 +308,15 @@ pub fn read_model(bytes: &[u8], source_name: &str) -> Result<(Weights, ModelMeta
         problem,
     };
     precheck(bytes).map_err(|why| fail(None, ModelFileProblem::NotSafetensors(why)))?;
-    let (header_len, header) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| fail(None, ModelFileProblem::NotSafetensors(clip(&e.to_string()))))?;
+    let (header_len, header) = SafeTensors::read_metadata(bytes).map_err(|e| {
+        let why = match e {
+            SafeTensorError::MetadataIncompleteBuffer => {
+                "the tensors' data does not end where the file ends (truncated file?)".to_string()
+            }
+            other => clip(&other.to_string()),
+        };
+        fail(None, ModelFileProblem::NotSafetensors(why))
+    })?;
     let meta = ModelMetadata::from_map(header.metadata().as_ref())
         .map_err(|why| fail(None, ModelFileProblem::BadMetadata(why)))?;
     // read_metadata checked that the offsets tile the rest of the file exactly.
