@@ -101,6 +101,16 @@ impl PlaneGeometry {
     pub fn interior_mask(&self) -> &[u32] {
         &self.interior
     }
+
+    /// Sets every position of `plane` outside the image to zero.
+    pub fn clear_padding(&self, plane: &mut [f32]) {
+        let (h, w) = (self.height, self.width);
+        plane[..self.index(0, 0)].fill(0.0);
+        for r in 0..h - 1 {
+            plane[self.index(r, w)..self.index(r + 1, 0)].fill(0.0);
+        }
+        plane[self.index(h - 1, w)..self.plane_len].fill(0.0);
+    }
 }
 
 /// Buffers from this size on are mapped directly and backed by huge pages where the
@@ -194,6 +204,16 @@ impl AlignedBuf {
         Layout::from_size_align(len * 4, ALIGN_FLOATS * 4).expect("buffer size overflows")
     }
 
+    /// Number of floats.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True for an empty buffer.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// The floats.
     pub fn as_slice(&self) -> &[f32] {
         // SAFETY: ptr is valid for len initialised floats (or dangling with len 0).
@@ -224,10 +244,16 @@ impl Drop for AlignedBuf {
 }
 
 /// A stack of channel planes of one geometry: the activations of one layer.
+///
+/// Its buffer may be longer than the planes need (when it is reused from a larger map);
+/// only the first `channels` planes are part of the map.
 pub struct FeatureMap {
     geometry: Arc<PlaneGeometry>,
     channels: usize,
     buf: AlignedBuf,
+    /// Planes, from the first, whose padding is known to be zero for `geometry`:
+    /// at least `channels`, possibly more of the buffer.
+    clean_planes: usize,
 }
 
 impl FeatureMap {
@@ -238,7 +264,45 @@ impl FeatureMap {
             geometry,
             channels,
             buf,
+            clean_planes: channels,
         }
+    }
+
+    /// A map over a buffer of earlier maps, given back by [`FeatureMap::into_parts`]:
+    /// `clean_planes` is what that returned for `geometry` (or 0 if the buffer last
+    /// served another geometry). Clears the padding where it is not known to be zero;
+    /// the image values are left as they are, for the caller to overwrite.
+    ///
+    /// # Panics
+    /// If the buffer is too small for `channels` planes.
+    pub fn reuse(
+        buf: AlignedBuf,
+        geometry: Arc<PlaneGeometry>,
+        channels: usize,
+        clean_planes: usize,
+    ) -> FeatureMap {
+        let n = geometry.plane_len();
+        assert!(buf.len() >= channels * n, "buffer too small for the map");
+        let mut map = FeatureMap {
+            geometry,
+            channels,
+            buf,
+            clean_planes: clean_planes.max(channels),
+        };
+        if clean_planes < channels {
+            let g = map.geometry.clone();
+            for plane in map.buf.as_mut_slice()[clean_planes * n..channels * n].chunks_exact_mut(n)
+            {
+                g.clear_padding(plane);
+            }
+        }
+        map
+    }
+
+    /// The buffer, the geometry and how many planes of the buffer have zero padding
+    /// for that geometry: what [`FeatureMap::reuse`] needs.
+    pub fn into_parts(self) -> (AlignedBuf, Arc<PlaneGeometry>, usize) {
+        (self.buf, self.geometry, self.clean_planes)
     }
 
     /// The geometry of the planes.
@@ -253,30 +317,30 @@ impl FeatureMap {
 
     /// All planes, one after the other.
     pub fn as_slice(&self) -> &[f32] {
-        self.buf.as_slice()
+        &self.buf.as_slice()[..self.channels * self.geometry.plane_len()]
     }
 
     /// All planes, mutably. Callers must keep the padding zero.
     pub fn as_mut_slice(&mut self) -> &mut [f32] {
-        self.buf.as_mut_slice()
+        let n = self.channels * self.geometry.plane_len();
+        &mut self.buf.as_mut_slice()[..n]
     }
 
     /// Plane `c`.
     pub fn plane(&self, c: usize) -> &[f32] {
-        let n = self.geometry.plane_len();
-        &self.buf.as_slice()[c * n..(c + 1) * n]
+        self.planes(c..c + 1)
     }
 
     /// Planes `range`, one after the other.
     pub fn planes(&self, range: std::ops::Range<usize>) -> &[f32] {
         let n = self.geometry.plane_len();
-        &self.buf.as_slice()[range.start * n..range.end * n]
+        &self.as_slice()[range.start * n..range.end * n]
     }
 
     /// Planes `range`, mutably. Callers must keep the padding zero.
     pub fn planes_mut(&mut self, range: std::ops::Range<usize>) -> &mut [f32] {
         let n = self.geometry.plane_len();
-        &mut self.buf.as_mut_slice()[range.start * n..range.end * n]
+        &mut self.as_mut_slice()[range.start * n..range.end * n]
     }
 
     /// Plane `c` as a `height x width` row-major image.
@@ -292,8 +356,7 @@ impl FeatureMap {
     /// Writes a `height x width` row-major image into plane `c`.
     pub fn write_plane(&mut self, c: usize, image: &[f32]) {
         let g = self.geometry.clone();
-        let n = g.plane_len();
-        let plane = &mut self.buf.as_mut_slice()[c * n..(c + 1) * n];
+        let plane = self.planes_mut(c..c + 1);
         for (r, row) in image.chunks_exact(g.width()).take(g.height()).enumerate() {
             let start = g.index(r, 0);
             plane[start..start + g.width()].copy_from_slice(row);

@@ -15,7 +15,7 @@ use super::spec::{self, LayerSpec, SCALES};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::kernels::conv::{conv2d, ConvWeights};
-use crate::kernels::layout::{FeatureMap, PlaneGeometry};
+use crate::kernels::layout::{AlignedBuf, FeatureMap, PlaneGeometry};
 use crate::kernels::resize::{resize_bilinear, subsample};
 use crate::kernels::SimdLevel;
 
@@ -58,11 +58,12 @@ pub struct ForwardOutputs {
 }
 
 /// Reusable memory for forward passes: feature maps are taken from and returned to it,
-/// so that repeated passes (tiles of an image) allocate nothing. One per thread.
+/// so that repeated passes (tiles of an image) allocate nothing, and a buffer serves
+/// maps of any geometry and channel count that fit in it. One per thread.
 #[derive(Default)]
 pub struct Workspace {
     geometries: HashMap<(usize, usize), Arc<PlaneGeometry>>,
-    free: Vec<FeatureMap>,
+    free: Vec<(AlignedBuf, Arc<PlaneGeometry>, usize)>,
 }
 
 impl Workspace {
@@ -79,25 +80,34 @@ impl Workspace {
     }
 
     /// A map of `channels` planes with zero padding; its image values are arbitrary
-    /// (every user overwrites them).
+    /// (every user overwrites them). Takes the smallest free buffer that fits,
+    /// preferring one that already has this geometry's padding cleared.
     fn take(&mut self, geometry: &Arc<PlaneGeometry>, channels: usize) -> FeatureMap {
-        match self
+        let need = channels * geometry.plane_len();
+        let best = self
             .free
             .iter()
-            .position(|m| Arc::ptr_eq(m.geometry(), geometry) && m.channels() == channels)
-        {
-            Some(i) => self.free.swap_remove(i),
+            .enumerate()
+            .filter(|(_, (buf, _, _))| buf.len() >= need)
+            .min_by_key(|(_, (buf, g, _))| (!Arc::ptr_eq(g, geometry), buf.len()))
+            .map(|(i, _)| i);
+        match best {
+            Some(i) => {
+                let (buf, g, clean) = self.free.swap_remove(i);
+                let clean = if Arc::ptr_eq(&g, geometry) { clean } else { 0 };
+                FeatureMap::reuse(buf, geometry.clone(), channels, clean)
+            }
             None => FeatureMap::zeros(geometry.clone(), channels),
         }
     }
 
     fn give(&mut self, map: FeatureMap) {
-        self.free.push(map);
+        self.free.push(map.into_parts());
     }
 
     /// Bytes held for reuse.
     pub fn retained_bytes(&self) -> usize {
-        self.free.iter().map(|m| m.as_slice().len() * 4).sum()
+        self.free.iter().map(|(buf, _, _)| buf.len() * 4).sum()
     }
 }
 
@@ -254,39 +264,48 @@ impl Network {
         subsample(&g[0], x0m.as_slice(), 2, &g[1], x2m.as_mut_slice());
         subsample(&g[0], x0m.as_slice(), 4, &g[2], x4m.as_mut_slice());
 
-        // Forward stage.
+        // Forward stage. Maps are given back as soon as their last user has run, to keep
+        // the peak memory low.
         let fc = spec::FORWARD_CHANNELS;
-        let u: Vec<FeatureMap> = (0..3).map(|si| self.mlp(ws, &g[si], &x[si], si)).collect();
-        for (si, name) in ["u0", "u2", "u4"].iter().enumerate() {
-            show(name, &u[si], 0..fc);
+        let [u0, u2, u4] = [0, 1, 2].map(|si| self.mlp(ws, &g[si], &x[si], si));
+        for m in x {
+            ws.give(m);
         }
+        show("u0", &u0, 0..fc);
+        show("u2", &u2, 0..fc);
+        show("u4", &u4, 0..fc);
         let mut up2 = ws.take(&g[0], fc);
-        resize_bilinear(&g[1], u[1].as_slice(), &g[0], up2.as_mut_slice());
-        let mut up4 = ws.take(&g[0], fc);
-        resize_bilinear(&g[2], u[2].as_slice(), &g[0], up4.as_mut_slice());
+        resize_bilinear(&g[1], u2.as_slice(), &g[0], up2.as_mut_slice());
 
-        let f0 = self.fusion(ws, &g[0], &self.fusion_a, &[&u[0], &up2]);
+        let f0 = self.fusion(ws, &g[0], &self.fusion_a, &[&u0, &up2]);
         show("fusionA_u0_y2", &f0, 0..fc);
+        let y0 = self.conv(ws, &g[0], &[&u0, &f0], &self.head_y[0], false);
+        ws.give(u0);
+        ws.give(f0);
+
+        let mut up4 = ws.take(&g[0], fc);
+        resize_bilinear(&g[2], u4.as_slice(), &g[0], up4.as_mut_slice());
         let f2_full = self.fusion(ws, &g[0], &self.fusion_a, &[&up2, &up4]);
+        ws.give(up2);
+        ws.give(up4);
         show("fusionA_y2_y4", &f2_full, 0..fc);
         let mut f2 = ws.take(&g[1], fc);
         resize_bilinear(&g[0], f2_full.as_slice(), &g[1], f2.as_mut_slice());
+        ws.give(f2_full);
 
-        let y = [
-            self.conv(ws, &g[0], &[&u[0], &f0], &self.head_y[0], false),
-            self.conv(ws, &g[1], &[&u[1], &f2], &self.head_y[1], false),
-            self.conv(ws, &g[2], &[&u[2]], &self.head_y[2], false),
-        ];
+        let y2 = self.conv(ws, &g[1], &[&u2, &f2], &self.head_y[1], false);
+        let y4 = self.conv(ws, &g[2], &[&u4], &self.head_y[2], false);
+        let y = [y0, y2, y4];
         for (si, name) in ["y0", "y2", "y4"].iter().enumerate() {
             show(name, &y[si], 0..1);
         }
-        for m in x.into_iter().chain(u).chain([up2, up4, f0, f2_full, f2]) {
+        for m in [u2, u4, f2] {
             ws.give(m);
         }
 
         // Inverse stage.
         let feat = spec::FEATURE_CHANNELS;
-        let xi4 = self.inverse(ws, &g[2], &[&y[2]], 2);
+        let xi4 = self.inverse(ws, &g[2], InverseInput::Borrowed(&y[2]), 2);
         show("xi4", &xi4, 0..feat);
         let z4 = all_scales.then(|| self.head_z(ws, &g[2], &xi4, &y[2], 2));
         let mut r4 = ws.take(&g[1], feat);
@@ -295,8 +314,7 @@ impl Network {
         let x42 = self.fusion(ws, &g[1], &self.fusion_b, &[&y[1], &r4]);
         ws.give(r4);
         show("x42", &x42, 0..feat);
-        let xi2 = self.inverse(ws, &g[1], &[&x42], 1);
-        ws.give(x42);
+        let xi2 = self.inverse(ws, &g[1], InverseInput::Owned(x42), 1);
         show("xi2", &xi2, 0..feat);
         let z2 = all_scales.then(|| self.head_z(ws, &g[1], &xi2, &y[1], 1));
         let mut r2 = ws.take(&g[0], feat);
@@ -305,8 +323,7 @@ impl Network {
         let x20 = self.fusion(ws, &g[0], &self.fusion_b, &[&y[0], &r2]);
         ws.give(r2);
         show("x20", &x20, 0..feat);
-        let xi0 = self.inverse(ws, &g[0], &[&x20], 0);
-        ws.give(x20);
+        let xi0 = self.inverse(ws, &g[0], InverseInput::Owned(x20), 0);
         show("xi0", &xi0, 0..feat);
         let z0 = self.head_z(ws, &g[0], &xi0, &y[0], 0);
         ws.give(xi0);
@@ -372,7 +389,7 @@ impl Network {
         &self,
         ws: &mut Workspace,
         g: &Arc<PlaneGeometry>,
-        input: &[&FeatureMap],
+        input: InverseInput,
         si: usize,
     ) -> FeatureMap {
         let block = &self.inverse[si];
@@ -382,7 +399,14 @@ impl Network {
 
         // Six conv1d layers with ReLU; the last writes `t` straight into the map.
         let (last, hidden) = block.conv1d.split_last().expect("six conv1d layers");
-        let mut act = self.conv(ws, g, input, &hidden[0], true);
+        let mut act = match input {
+            InverseInput::Borrowed(m) => self.conv(ws, g, &[m], &hidden[0], true),
+            InverseInput::Owned(m) => {
+                let act = self.conv(ws, g, &[&m], &hidden[0], true);
+                ws.give(m);
+                act
+            }
+        };
         for layer in &hidden[1..] {
             let next = self.conv(ws, g, &[&act], layer, true);
             ws.give(std::mem::replace(&mut act, next));
@@ -454,6 +478,13 @@ impl Network {
         ws.give(z);
         image
     }
+}
+
+/// The input of an inverse block: borrowed if the caller still needs it, owned if it
+/// can be given back to the workspace once the first layer has read it.
+enum InverseInput<'a> {
+    Borrowed(&'a FeatureMap),
+    Owned(FeatureMap),
 }
 
 /// The planes of several maps, in order: the channels of their concatenation.
