@@ -13,6 +13,7 @@
 
 pub mod error;
 pub mod formats;
+pub mod image;
 pub mod kernels;
 pub mod model;
 pub mod network;
@@ -20,4 +21,5 @@ pub mod rng;
 
 pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};
 pub use formats::model_file::ModelMetadata;
+pub use image::{ImageStack, PixelType, Pixels};
 pub use model::Model;

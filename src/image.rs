@@ -1,0 +1,139 @@
+//! Images as microscopes produce them: a stack of equally sized 2-D planes (Z slices,
+//! time points, channels, in the file's order) of one pixel type.
+
+use crate::error::{Error, Result};
+
+/// The pixel types mrbcr reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PixelType {
+    /// 8-bit unsigned.
+    U8,
+    /// 16-bit unsigned (most scientific cameras).
+    U16,
+    /// 32-bit float.
+    F32,
+    /// 64-bit float.
+    F64,
+}
+
+impl PixelType {
+    /// Name as users know it: `8-bit`, `16-bit`, `32-bit float`, `64-bit float`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PixelType::U8 => "8-bit",
+            PixelType::U16 => "16-bit",
+            PixelType::F32 => "32-bit float",
+            PixelType::F64 => "64-bit float",
+        }
+    }
+}
+
+/// The pixel values of a stack, planes one after the other, each row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pixels {
+    /// 8-bit unsigned values.
+    U8(Vec<u8>),
+    /// 16-bit unsigned values.
+    U16(Vec<u16>),
+    /// 32-bit float values.
+    F32(Vec<f32>),
+    /// 64-bit float values.
+    F64(Vec<f64>),
+}
+
+impl Pixels {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Pixels::U8(v) => v.len(),
+            Pixels::U16(v) => v.len(),
+            Pixels::F32(v) => v.len(),
+            Pixels::F64(v) => v.len(),
+        }
+    }
+
+    /// True if there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pixel type.
+    pub fn pixel_type(&self) -> PixelType {
+        match self {
+            Pixels::U8(_) => PixelType::U8,
+            Pixels::U16(_) => PixelType::U16,
+            Pixels::F32(_) => PixelType::F32,
+            Pixels::F64(_) => PixelType::F64,
+        }
+    }
+}
+
+/// A stack of `planes` images of `width x height` pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageStack {
+    width: usize,
+    height: usize,
+    planes: usize,
+    pixels: Pixels,
+}
+
+impl ImageStack {
+    /// A stack from its pixel values (planes one after the other, rows in order).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if a dimension is zero or the number of values is not
+    /// `width * height * planes`.
+    pub fn new(width: usize, height: usize, planes: usize, pixels: Pixels) -> Result<ImageStack> {
+        if width == 0 || height == 0 || planes == 0 {
+            return Err(Error::InvalidInput(format!(
+                "an image needs at least one pixel and one plane, got {width} x {height} x {planes}"
+            )));
+        }
+        let expected = width
+            .checked_mul(height)
+            .and_then(|n| n.checked_mul(planes))
+            .ok_or_else(|| Error::InvalidInput("image dimensions overflow".into()))?;
+        if pixels.len() != expected {
+            return Err(Error::InvalidInput(format!(
+                "{width} x {height} x {planes} needs {expected} values, got {}",
+                pixels.len()
+            )));
+        }
+        Ok(ImageStack {
+            width,
+            height,
+            planes,
+            pixels,
+        })
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> usize {
+        self.height
+    }
+
+    /// Number of planes.
+    pub fn planes(&self) -> usize {
+        self.planes
+    }
+
+    /// The pixel values.
+    pub fn pixels(&self) -> &Pixels {
+        &self.pixels
+    }
+
+    /// The pixel values, taking them out of the stack.
+    pub fn into_pixels(self) -> Pixels {
+        self.pixels
+    }
+
+    /// The pixel type.
+    pub fn pixel_type(&self) -> PixelType {
+        self.pixels.pixel_type()
+    }
+}
