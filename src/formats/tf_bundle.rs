@@ -800,7 +800,7 @@ impl<'a> BlockIter<'a> {
     }
 
     /// The next (key, value), or `None` at the end of the block.
-    fn next(&mut self, what: &str) -> Result<Option<(&[u8], &'a [u8])>, CheckpointProblem> {
+    fn next(&mut self, what: &str) -> Result<Option<Record<'_, 'a>>, CheckpointProblem> {
         if self.cur.at_end() {
             return Ok(None);
         }
@@ -825,6 +825,9 @@ impl<'a> BlockIter<'a> {
     }
 }
 
+/// One table record: the key (owned by the iterator) and the value (in the file).
+type Record<'k, 'a> = (&'k [u8], &'a [u8]);
+
 /// Walks the data blocks of a table in order, yielding every (key, value).
 struct TableRecords<'a> {
     file: &'a [u8],
@@ -833,7 +836,7 @@ struct TableRecords<'a> {
 }
 
 impl<'a> TableRecords<'a> {
-    fn next(&mut self) -> Result<Option<(&[u8], &'a [u8])>, CheckpointProblem> {
+    fn next(&mut self) -> Result<Option<Record<'_, 'a>>, CheckpointProblem> {
         loop {
             // Borrow juggling: decide whether the current block has more entries first.
             let exhausted = match &mut self.block {

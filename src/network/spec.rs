@@ -240,6 +240,54 @@ pub fn all_tensors() -> Vec<TensorSpec> {
         .collect()
 }
 
+/// How far, in full-resolution pixels, an output pixel of `z0` can be influenced by
+/// input pixels: `(rows, columns)`. Input pixels farther away than this in either
+/// direction cannot change it, so a tile whose borders are at least this far from a
+/// pixel computes that pixel exactly as the whole image would.
+///
+/// Derived through the architecture, tracking each tensor's radius in full-resolution
+/// pixels, with a tensor at scale `f` (1, 2, 4) holding at index `k` the position
+/// `f * k` (x2 = x0[::2, ::2] and x4 = x0[::4, ::4]):
+/// - a `k x k` convolution at scale `f` adds `f * (k / 2)`; conv1d (k = 5, along the
+///   width) adds `2 f` to columns only; dense layers add nothing;
+/// - a bilinear resize from scale `a` to scale `b` reads source positions at most
+///   `|b - a| / 2 + a` from the output's own position (half-pixel centres, floor/ceil
+///   neighbours), rounded up;
+/// - a concatenation or a sum takes the larger radius.
+///
+/// The residual dense block's longest path is six 3x3 convolutions; each P_s adds
+/// 24 f rows and 36 f columns. The result for m-rBCR is (183, 267).
+pub fn receptive_field_radius() -> (usize, usize) {
+    type Radius = (usize, usize);
+    let max = |a: Radius, b: Radius| (a.0.max(b.0), a.1.max(b.1));
+    let conv = |r: Radius, f: usize, kh: usize, kw: usize| (r.0 + f * (kh / 2), r.1 + f * (kw / 2));
+    let resize = |r: Radius, from: usize, to: usize| {
+        let shift = (from.abs_diff(to)).div_ceil(2) + from;
+        (r.0 + shift, r.1 + shift)
+    };
+    let inverse = |r: Radius, f: usize| {
+        let mut r = r;
+        for _ in 0..CONV1D_LAYERS {
+            r = conv(r, f, 1, CONV1D_KERNEL);
+        }
+        for _ in 0..RDB_BLOCKS * 2 * RDB_DEPTH {
+            r = conv(r, f, 3, 3);
+        }
+        r
+    };
+    let fusion = |a: Radius, b: Radius, f: usize| conv(max(a, b), f, 3, 3);
+    let u = (0, 0);
+    let up2 = resize(u, 2, 1);
+    let up4 = resize(u, 4, 1);
+    let y0 = max(u, fusion(u, up2, 1));
+    let y2 = max(u, resize(fusion(up2, up4, 1), 1, 2));
+    let y4 = u;
+    let xi4 = inverse(y4, 4);
+    let xi2 = inverse(fusion(y2, resize(xi4, 4, 2), 2), 2);
+    let xi0 = inverse(fusion(y0, resize(xi2, 2, 1), 1), 1);
+    conv(max(xi0, y0), 1, HEAD_Z_KERNEL, HEAD_Z_KERNEL)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +296,11 @@ mod tests {
     fn parameter_count_is_the_published_one() {
         let n: usize = all_tensors().iter().map(TensorSpec::len).sum();
         assert_eq!(n, PARAMETER_COUNT);
+    }
+
+    #[test]
+    fn receptive_field_is_the_derived_one() {
+        assert_eq!(receptive_field_radius(), (183, 267));
     }
 
     #[test]
