@@ -37,6 +37,14 @@ pub enum Error {
         /// What is wrong.
         problem: CheckpointProblem,
     },
+    /// An image file (TIFF) cannot be read or written as an image: not a TIFF, colour
+    /// pixels, pages of different sizes, ...
+    ImageFile {
+        /// The file concerned.
+        file: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// An argument or an image is not acceptable (wrong size, NaN values, ...).
     InvalidInput(String),
     /// The caller asked the work to stop; no result was produced.
@@ -122,6 +130,7 @@ impl fmt::Display for Error {
                 }
                 write!(f, "{problem}")
             }
+            Error::ImageFile { file, problem } => write!(f, "image file {file}: {problem}"),
             Error::InvalidInput(msg) => write!(f, "invalid input: {msg}"),
             Error::Cancelled => write!(f, "cancelled: no result was produced"),
         }

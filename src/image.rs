@@ -1,6 +1,8 @@
 //! Images as microscopes produce them: a stack of equally sized 2-D planes (Z slices,
 //! time points, channels, in the file's order) of one pixel type.
 
+use ndarray::{ArrayView3, ArrayViewMut3};
+
 use crate::error::{Error, Result};
 
 /// The pixel types mrbcr reads and writes.
@@ -17,6 +19,16 @@ pub enum PixelType {
 }
 
 impl PixelType {
+    /// Bytes per pixel.
+    pub fn bytes(self) -> usize {
+        match self {
+            PixelType::U8 => 1,
+            PixelType::U16 => 2,
+            PixelType::F32 => 4,
+            PixelType::F64 => 8,
+        }
+    }
+
     /// Name as users know it: `8-bit`, `16-bit`, `32-bit float`, `64-bit float`.
     pub fn name(self) -> &'static str {
         match self {
@@ -135,5 +147,140 @@ impl ImageStack {
     /// The pixel type.
     pub fn pixel_type(&self) -> PixelType {
         self.pixels.pixel_type()
+    }
+}
+
+impl ImageStack {
+    /// A view of the pixels as `planes x height x width`.
+    pub fn view(&self) -> StackView<'_> {
+        let shape = (self.planes, self.height, self.width);
+        match &self.pixels {
+            Pixels::U8(v) => {
+                StackView::U8(ArrayView3::from_shape(shape, v).expect("checked in new"))
+            }
+            Pixels::U16(v) => {
+                StackView::U16(ArrayView3::from_shape(shape, v).expect("checked in new"))
+            }
+            Pixels::F32(v) => {
+                StackView::F32(ArrayView3::from_shape(shape, v).expect("checked in new"))
+            }
+            Pixels::F64(v) => {
+                StackView::F64(ArrayView3::from_shape(shape, v).expect("checked in new"))
+            }
+        }
+    }
+
+    /// A mutable view of the pixels as `planes x height x width`.
+    pub fn view_mut(&mut self) -> StackViewMut<'_> {
+        let shape = (self.planes, self.height, self.width);
+        match &mut self.pixels {
+            Pixels::U8(v) => {
+                StackViewMut::U8(ArrayViewMut3::from_shape(shape, v).expect("checked in new"))
+            }
+            Pixels::U16(v) => {
+                StackViewMut::U16(ArrayViewMut3::from_shape(shape, v).expect("checked in new"))
+            }
+            Pixels::F32(v) => {
+                StackViewMut::F32(ArrayViewMut3::from_shape(shape, v).expect("checked in new"))
+            }
+            Pixels::F64(v) => {
+                StackViewMut::F64(ArrayViewMut3::from_shape(shape, v).expect("checked in new"))
+            }
+        }
+    }
+
+    /// A stack of zeros.
+    ///
+    /// # Errors
+    /// As [`ImageStack::new`].
+    pub fn zeros(
+        width: usize,
+        height: usize,
+        planes: usize,
+        pixel_type: PixelType,
+    ) -> Result<ImageStack> {
+        let n = width
+            .checked_mul(height)
+            .and_then(|n| n.checked_mul(planes))
+            .ok_or_else(|| Error::InvalidInput("image dimensions overflow".into()))?;
+        let pixels = match pixel_type {
+            PixelType::U8 => Pixels::U8(vec![0; n]),
+            PixelType::U16 => Pixels::U16(vec![0; n]),
+            PixelType::F32 => Pixels::F32(vec![0.0; n]),
+            PixelType::F64 => Pixels::F64(vec![0.0; n]),
+        };
+        ImageStack::new(width, height, planes, pixels)
+    }
+}
+
+/// Borrowed pixels of a stack, `planes x height x width`, with any strides (rows with
+/// padding, planes apart): what callers in C, Java and Python hand over without a copy.
+#[derive(Debug, Clone)]
+pub enum StackView<'a> {
+    /// 8-bit unsigned.
+    U8(ArrayView3<'a, u8>),
+    /// 16-bit unsigned.
+    U16(ArrayView3<'a, u16>),
+    /// 32-bit float.
+    F32(ArrayView3<'a, f32>),
+    /// 64-bit float.
+    F64(ArrayView3<'a, f64>),
+}
+
+/// Borrowed writable pixels of a stack, `planes x height x width`, any strides.
+#[derive(Debug)]
+pub enum StackViewMut<'a> {
+    /// 8-bit unsigned.
+    U8(ArrayViewMut3<'a, u8>),
+    /// 16-bit unsigned.
+    U16(ArrayViewMut3<'a, u16>),
+    /// 32-bit float.
+    F32(ArrayViewMut3<'a, f32>),
+    /// 64-bit float.
+    F64(ArrayViewMut3<'a, f64>),
+}
+
+macro_rules! each_view {
+    ($v:expr, $a:ident => $body:expr) => {
+        match $v {
+            Self::U8($a) => $body,
+            Self::U16($a) => $body,
+            Self::F32($a) => $body,
+            Self::F64($a) => $body,
+        }
+    };
+}
+
+impl StackView<'_> {
+    /// `(planes, height, width)`.
+    pub fn dim(&self) -> (usize, usize, usize) {
+        each_view!(self, a => a.dim())
+    }
+
+    /// The pixel type.
+    pub fn pixel_type(&self) -> PixelType {
+        match self {
+            StackView::U8(_) => PixelType::U8,
+            StackView::U16(_) => PixelType::U16,
+            StackView::F32(_) => PixelType::F32,
+            StackView::F64(_) => PixelType::F64,
+        }
+    }
+}
+
+impl StackViewMut<'_> {
+    /// `(planes, height, width)`.
+    pub fn dim(&self) -> (usize, usize, usize) {
+        each_view!(self, a => a.dim())
+    }
+
+    /// The pixel type.
+    pub fn pixel_type(&self) -> PixelType {
+        match self {
+            StackViewMut::U8(_) => PixelType::U8,
+            StackViewMut::U16(_) => PixelType::U16,
+            StackViewMut::F32(_) => PixelType::F32,
+            StackViewMut::F64(_) => PixelType::F64,
+        }
     }
 }

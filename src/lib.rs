@@ -10,7 +10,10 @@
 //!   plus SIMD versions chosen at run time; all give bit-identical results.
 //! - [`network`]: the architecture, its weights, and the forward pass.
 //! - [`formats`]: the model file (safetensors) and the TensorFlow checkpoint importer.
+//! - [`deconvolve`]: whole images and stacks: tiling, blending, normalisation,
+//!   progress and cancellation.
 
+pub mod deconvolve;
 pub mod error;
 pub mod formats;
 pub mod image;
@@ -19,7 +22,8 @@ pub mod model;
 pub mod network;
 pub mod rng;
 
+pub use deconvolve::{deconvolve, deconvolve_into, DeconvolveOptions, Normalization, OutputRange};
 pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};
 pub use formats::model_file::ModelMetadata;
-pub use image::{ImageStack, PixelType, Pixels};
+pub use image::{ImageStack, PixelType, Pixels, StackView, StackViewMut};
 pub use model::Model;

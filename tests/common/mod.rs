@@ -294,3 +294,68 @@ pub fn ckpt_float_tensors() -> Vec<BundleTensor> {
         })
         .collect()
 }
+
+/// The authors' official model, imported from the reference checkpoint.
+pub fn official_model() -> mrbcr::Model {
+    let (weights, meta) = mrbcr::formats::tf_import::import_tf_checkpoint(&ckpt_prefix())
+        .expect("importing the official checkpoint");
+    mrbcr::Model::from_weights(&weights, meta)
+}
+
+/// A fluorescence-like test image, `height x width` row-major: Gaussian spots and
+/// short bright filaments of several sizes over a background of 100, up to about 1100,
+/// with uniform noise of 30. Deterministic per seed.
+pub fn structured_image(height: usize, width: usize, seed: u64) -> Vec<f32> {
+    let mut rng = mrbcr::rng::SplitMix64::new(seed);
+    let mut img = vec![0f32; height * width];
+    let spot = |img: &mut [f32], cy: f32, cx: f32, s: f32, a: f32| {
+        let reach = (4.5 * s) as isize + 1;
+        for y in (cy as isize - reach).max(0)..(cy as isize + reach).min(height as isize) {
+            for x in (cx as isize - reach).max(0)..(cx as isize + reach).min(width as isize) {
+                let d = ((y as f32 - cy).powi(2) + (x as f32 - cx).powi(2)) / (2.0 * s * s);
+                img[y as usize * width + x as usize] += a * (-d).exp();
+            }
+        }
+    };
+    let area = (height * width) as f32;
+    for _ in 0..(area / 4000.0) as usize + 4 {
+        let (cy, cx) = (
+            rng.uniform(0.0, height as f32),
+            rng.uniform(0.0, width as f32),
+        );
+        spot(
+            &mut img,
+            cy,
+            cx,
+            rng.uniform(1.2, 5.0),
+            rng.uniform(0.2, 1.0),
+        );
+    }
+    for _ in 0..(area / 20000.0) as usize + 2 {
+        let (mut y, mut x) = (
+            rng.uniform(0.0, height as f32),
+            rng.uniform(0.0, width as f32),
+        );
+        let angle = rng.uniform(0.0, std::f32::consts::TAU);
+        let a = rng.uniform(0.2, 0.6);
+        for _ in 0..80 {
+            spot(&mut img, y, x, 1.5, a);
+            y += angle.sin();
+            x += angle.cos();
+        }
+    }
+    for v in img.iter_mut() {
+        *v = *v * 1000.0 + 100.0 + rng.uniform(0.0, 30.0);
+    }
+    img
+}
+
+/// A smooth image: slow waves from 200 to about 2200, no noise.
+pub fn smooth_image(height: usize, width: usize) -> Vec<f32> {
+    (0..height * width)
+        .map(|i| {
+            let (y, x) = ((i / width) as f32, (i % width) as f32);
+            1200.0 + 500.0 * (x / 37.0).sin() * (y / 53.0).cos() + 400.0 * ((x + y) / 90.0).sin()
+        })
+        .collect()
+}

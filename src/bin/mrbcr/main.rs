@@ -1,6 +1,7 @@
 //! The `mrbcr` command-line tool: a thin front end over the library.
 
 mod bench;
+mod deconvolve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Restore a TIFF image or stack with m-rBCR (tiled, every plane).
+    Deconvolve(deconvolve::DeconvolveArgs),
     /// Convert a TensorFlow checkpoint of m-rBCR (the authors' weights, or DeBCR's
     /// m-rBCR) into an mrbcr model file. No TensorFlow needed.
     ImportTf {
@@ -66,6 +69,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Deconvolve(args) => deconvolve::run(&args),
         Command::ImportTf {
             prefix,
             output,
@@ -116,18 +120,10 @@ fn fail(msg: String) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// True if `a` and `b` name the same existing file (or the same path).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
 fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<(), String> {
     for suffix in [".index", ".data-00000-of-00001"] {
         let input = PathBuf::from(format!("{}{suffix}", prefix.display()));
-        if same_file(&input, output) {
+        if deconvolve::same_file(&input, output) {
             return Err(format!(
                 "refusing to write the model over the checkpoint's own file {}",
                 input.display()

@@ -1,0 +1,327 @@
+//! The scheduler: tiles of every plane go through the network on worker threads, and
+//! the calling thread blends them into the output in a fixed order.
+//!
+//! Tiles are numbered plane by plane, row by row, and handed out in that order from an
+//! atomic counter, one at a time, to `threads` workers (each with its own network
+//! workspace). Each worker normalises its tile, runs the network, maps the result back
+//! to output units and sends it to the calling thread. The calling thread blends
+//! tiles strictly in their numbering order into a band of rows as tall as one tile
+//! (rows are final once the tile row below no longer reaches them), so the sums are
+//! always made in the same order: the output does not depend on the thread count or
+//! on which tile finished first. Progress is reported, and cancellation noticed, on
+//! the calling thread after each tile; workers stop taking tiles at once.
+//!
+//! Memory: the input and output (the caller's), the per-plane statistics, one band of
+//! `tile x width` f32, and per worker one tile's input and the network's working set.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use ndarray::{s, Array2, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
+use rayon::prelude::*;
+
+use super::normalize::{finite_min_max, percentile, Scaling};
+use super::options::{DeconvolveOptions, Normalization, OutputRange};
+use super::pixel::Pixel;
+use super::tiling::{mirror, AxisPlan};
+use super::Progress;
+use crate::error::{Error, Result};
+use crate::image::PixelType;
+use crate::network::{Network, Workspace};
+
+/// A tile's output, in output units, with its number.
+type TileResult = (usize, Result<Array2<f32>>);
+
+/// Deconvolves `input` into `output` (same dimensions); see [`super::deconvolve_into`].
+pub fn run<T: Pixel, U: Pixel>(
+    network: &Network,
+    input: ArrayView3<T>,
+    mut output: ArrayViewMut3<U>,
+    options: &DeconvolveOptions,
+    progress: Option<Progress>,
+) -> Result<()> {
+    options.validate()?;
+    if input.dim() != output.dim() {
+        let (a, b) = (input.dim(), output.dim());
+        return Err(Error::InvalidInput(format!(
+            "the output ({} planes of {} x {}) must have the input's dimensions ({} planes of {} x {})",
+            b.0, b.2, b.1, a.0, a.2, a.1
+        )));
+    }
+    let (planes, height, width) = input.dim();
+    if planes == 0 || height == 0 || width == 0 {
+        return Err(Error::InvalidInput(format!(
+            "the image is empty ({planes} planes of {width} x {height})"
+        )));
+    }
+    if options.output_range == OutputRange::Normalized
+        && matches!(U::TYPE, PixelType::U8 | PixelType::U16)
+    {
+        return Err(Error::InvalidInput(format!(
+            "a {} output needs the output range 'input': the normalised range (about 0 to 1) \
+             would be rounded away",
+            U::TYPE.name()
+        )));
+    }
+    let threads = options.worker_threads();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::InvalidInput(format!("cannot start {threads} worker threads: {e}")))?;
+    let scalings = pool.install(|| {
+        (0..planes)
+            .into_par_iter()
+            .map(|p| plane_scaling(input.index_axis(Axis(0), p), p, &options.normalization))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let rows = AxisPlan::new(height, options.tile, options.overlap);
+    let cols = AxisPlan::new(width, options.tile, options.overlap);
+    let job = Jobs {
+        network,
+        input,
+        rows: &rows,
+        cols: &cols,
+        scalings: &scalings,
+        normalization: options.normalization,
+        output_range: options.output_range,
+    };
+    let result = job.run(&pool, threads, &mut output, progress);
+    if result.is_err() {
+        // No half result may pose as a whole one.
+        output.fill(U::from_f32(0.0));
+    }
+    result
+}
+
+/// How a plane maps to the network's range (per-tile scalings are made per tile).
+fn plane_scaling<T: Pixel>(
+    plane: ArrayView2<T>,
+    index: usize,
+    normalization: &Normalization,
+) -> Result<Scaling> {
+    let (min, max) = finite_min_max(plane, index)?;
+    Ok(match *normalization {
+        Normalization::Percentile { low, high } => {
+            let s = Scaling {
+                low: percentile(plane, low),
+                high: percentile(plane, high),
+            };
+            if s.high > s.low {
+                s
+            } else {
+                Scaling {
+                    low: min,
+                    high: max,
+                }
+            }
+        }
+        Normalization::MinMax | Normalization::PerTileMinMax => Scaling {
+            low: min,
+            high: max,
+        },
+        Normalization::None => Scaling::IDENTITY,
+    })
+}
+
+/// One run's tiles and what they need.
+struct Jobs<'a, T> {
+    network: &'a Network,
+    input: ArrayView3<'a, T>,
+    rows: &'a AxisPlan,
+    cols: &'a AxisPlan,
+    scalings: &'a [Scaling],
+    normalization: Normalization,
+    output_range: OutputRange,
+}
+
+impl<T: Pixel> Jobs<'_, T> {
+    fn tiles_per_plane(&self) -> usize {
+        self.rows.count() * self.cols.count()
+    }
+
+    fn count(&self) -> usize {
+        self.input.dim().0 * self.tiles_per_plane()
+    }
+
+    /// (plane, tile row, tile column) of tile number `i`.
+    fn locate(&self, i: usize) -> (usize, usize, usize) {
+        let per_plane = self.tiles_per_plane();
+        let within = i % per_plane;
+        (
+            i / per_plane,
+            within / self.cols.count(),
+            within % self.cols.count(),
+        )
+    }
+
+    fn run<U: Pixel>(
+        &self,
+        pool: &rayon::ThreadPool,
+        threads: usize,
+        output: &mut ArrayViewMut3<U>,
+        mut progress: Option<Progress>,
+    ) -> Result<()> {
+        let total = self.count();
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let (sender, receiver) = mpsc::channel::<TileResult>();
+        std::thread::scope(|scope| {
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || {
+                pool.scope(|workers| {
+                    for _ in 0..threads.min(total) {
+                        let sender = sender.clone();
+                        workers.spawn(move |_| self.work(next, stop, &sender));
+                    }
+                });
+            });
+            let result = self.blend(&receiver, output, &mut progress);
+            if result.is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            drop(receiver);
+            result
+        })
+    }
+
+    /// A worker: takes tiles in order until none is left or the run stops.
+    fn work(&self, next: &AtomicUsize, stop: &AtomicBool, sender: &mpsc::Sender<TileResult>) {
+        let mut workspace = Workspace::new();
+        let mut tile = Array2::<f32>::zeros((self.rows.tile, self.cols.tile));
+        while !stop.load(Ordering::SeqCst) {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            if i >= self.count() {
+                break;
+            }
+            let result = self.tile(i, &mut tile, &mut workspace);
+            if result.is_err() {
+                stop.store(true, Ordering::SeqCst);
+            }
+            if sender.send((i, result)).is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Tile `i` through the network, in output units.
+    fn tile(
+        &self,
+        i: usize,
+        tile: &mut Array2<f32>,
+        workspace: &mut Workspace,
+    ) -> Result<Array2<f32>> {
+        let (p, tr, tc) = self.locate(i);
+        let (y0, x0) = (self.rows.starts[tr], self.cols.starts[tc]);
+        let plane = self.input.index_axis(Axis(0), p);
+        let (h, w) = plane.dim();
+        let scaling = match self.normalization {
+            Normalization::PerTileMinMax => {
+                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                for r in 0..tile.nrows() {
+                    let src = plane.row(mirror(y0 + r, h));
+                    for c in 0..tile.ncols() {
+                        let v = src[mirror(x0 + c, w)].to_f64();
+                        lo = lo.min(v);
+                        hi = hi.max(v);
+                    }
+                }
+                Scaling { low: lo, high: hi }
+            }
+            _ => self.scalings[p],
+        };
+        for (r, mut row) in tile.rows_mut().into_iter().enumerate() {
+            let src = plane.row(mirror(y0 + r, h));
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = scaling.forward(src[mirror(x0 + c, w)].to_f64());
+            }
+        }
+        let mut z = self.network.forward(tile.view(), workspace)?;
+        if self.output_range == OutputRange::Input {
+            z.mapv_inplace(|v| scaling.inverse(v));
+        }
+        Ok(z)
+    }
+
+    /// The calling thread: blends tiles in numbering order, writes finished rows,
+    /// reports progress.
+    fn blend<U: Pixel>(
+        &self,
+        receiver: &mpsc::Receiver<TileResult>,
+        output: &mut ArrayViewMut3<U>,
+        progress: &mut Option<Progress>,
+    ) -> Result<()> {
+        let total = self.count();
+        let width = self.input.dim().2;
+        let mut band = Array2::<f32>::zeros((self.rows.tile, width));
+        let mut pending = BTreeMap::new();
+        let mut done = 0;
+        while done < total {
+            let (i, result) = receiver.recv().map_err(|_| {
+                Error::InvalidInput("internal error: a worker thread stopped unexpectedly".into())
+            })?;
+            pending.insert(i, result?);
+            while let Some(z) = pending.remove(&done) {
+                let (p, tr, tc) = self.locate(done);
+                self.add_tile(&mut band, &z, tr, tc);
+                if tc + 1 == self.cols.count() {
+                    let plane = output.index_axis_mut(Axis(0), p);
+                    self.finish_rows(&mut band, plane, tr);
+                }
+                done += 1;
+                if let Some(report) = progress.as_mut() {
+                    if !report(done as f64 / total as f64) {
+                        return Err(Error::Cancelled);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds tile (tr, tc)'s weighted values to the band (whose first row is the tile
+    /// row's first image row).
+    fn add_tile(&self, band: &mut Array2<f32>, z: &Array2<f32>, tr: usize, tc: usize) {
+        let wy = &self.rows.weights[tr];
+        let wx = &self.cols.weights[tc];
+        let x0 = self.cols.starts[tc];
+        for (r, &weight_row) in wy.iter().enumerate() {
+            let dst = &mut band.row_mut(r);
+            let src = z.row(r);
+            for (c, &weight_col) in wx.iter().enumerate() {
+                dst[x0 + c] += (weight_row * weight_col) * src[c];
+            }
+        }
+    }
+
+    /// After tile row `tr`: writes the rows no later tile row reaches to the output
+    /// plane and moves the band down to the next tile row.
+    fn finish_rows<U: Pixel>(
+        &self,
+        band: &mut Array2<f32>,
+        mut plane: ArrayViewMut2<U>,
+        tr: usize,
+    ) {
+        let height = self.input.dim().1;
+        let y0 = self.rows.starts[tr];
+        let y1 = if tr + 1 < self.rows.count() {
+            self.rows.starts[tr + 1]
+        } else {
+            height
+        };
+        for r in y0..y1 {
+            let src = band.row(r - y0);
+            for (o, &v) in plane.row_mut(r).iter_mut().zip(src.iter()) {
+                *o = U::from_f32(v);
+            }
+        }
+        // Shift the rows still being summed to the top of the band, clear the rest.
+        let shift = y1 - y0;
+        let keep = band.nrows() - shift.min(band.nrows());
+        for r in 0..keep {
+            let (mut top, bottom) = band.multi_slice_mut((s![r, ..], s![r + shift, ..]));
+            top.assign(&bottom);
+        }
+        band.slice_mut(s![keep.., ..]).fill(0.0);
+    }
+}

@@ -1,0 +1,274 @@
+//! What a deconvolution run is asked to do: tiling, normalisation, output range,
+//! threads. Every front end (CLI, C ABI, Fiji, Python) fills one [`DeconvolveOptions`];
+//! the textual forms parsed here are the ones they all accept.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+
+/// How pixel values are scaled before the network sees them. The network was trained
+/// on images scaled to about [0, 1]; see each variant for what maps to 0 and 1.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Normalization {
+    /// The `low` and `high` percentiles of each plane map to 0 and 1 (values beyond
+    /// are kept, not clipped), as CSBDeep does. Robust to hot pixels and saturated
+    /// spots. Percentiles are exact (linear interpolation between order statistics,
+    /// as numpy's default). If they coincide (a plane that is mostly one value), the
+    /// plane's minimum and maximum are used instead. Textual form
+    /// `percentile:LOW:HIGH`, or `percentile` for the defaults 1 and 99.8.
+    Percentile {
+        /// Lower percentile, in [0, 100).
+        low: f64,
+        /// Upper percentile, in (low, 100].
+        high: f64,
+    },
+    /// Each plane's minimum and maximum map to 0 and 1 (`minmax`).
+    MinMax,
+    /// Each tile is scaled by its own minimum and maximum, as the authors trained and
+    /// applied m-rBCR on 128 x 128 patches (`per-tile-minmax`). For reproducing their
+    /// results; neighbouring tiles then see different scalings, which blending evens out.
+    PerTileMinMax,
+    /// The values go to the network as they are (`none`): the input is already
+    /// normalised.
+    None,
+}
+
+impl Normalization {
+    /// The default percentiles, `percentile:1:99.8` (CSBDeep's).
+    pub const DEFAULT_PERCENTILE: Normalization = Normalization::Percentile {
+        low: 1.0,
+        high: 99.8,
+    };
+
+    /// Checks the percentiles.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if `low` is not in [0, 100), `high` not in (low, 100],
+    /// or either is not finite.
+    pub fn validate(&self) -> Result<()> {
+        if let Normalization::Percentile { low, high } = *self {
+            if !(low.is_finite() && high.is_finite() && 0.0 <= low && low < high && high <= 100.0) {
+                return Err(Error::InvalidInput(format!(
+                    "percentiles must satisfy 0 <= low < high <= 100, got low {low} and high {high}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Default for Normalization {
+    fn default() -> Normalization {
+        Normalization::DEFAULT_PERCENTILE
+    }
+}
+
+impl fmt::Display for Normalization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Normalization::Percentile { low, high } => write!(f, "percentile:{low}:{high}"),
+            Normalization::MinMax => write!(f, "minmax"),
+            Normalization::PerTileMinMax => write!(f, "per-tile-minmax"),
+            Normalization::None => write!(f, "none"),
+        }
+    }
+}
+
+impl FromStr for Normalization {
+    type Err = Error;
+
+    /// Parses `percentile`, `percentile:LOW:HIGH`, `minmax`, `per-tile-minmax` or
+    /// `none` (the forms [`Normalization`]'s `Display` writes).
+    fn from_str(s: &str) -> Result<Normalization> {
+        let bad = || {
+            Error::InvalidInput(format!(
+                "unknown normalisation '{s}': expected percentile, percentile:LOW:HIGH, \
+                 minmax, per-tile-minmax or none"
+            ))
+        };
+        let n = match s.trim() {
+            "percentile" => Normalization::DEFAULT_PERCENTILE,
+            "minmax" => Normalization::MinMax,
+            "per-tile-minmax" => Normalization::PerTileMinMax,
+            "none" => Normalization::None,
+            other => {
+                let rest = other.strip_prefix("percentile:").ok_or_else(bad)?;
+                let (low, high) = rest.split_once(':').ok_or_else(bad)?;
+                let number = |v: &str| {
+                    v.trim().parse::<f64>().map_err(|_| {
+                        Error::InvalidInput(format!("percentile '{v}' in '{s}' is not a number"))
+                    })
+                };
+                Normalization::Percentile {
+                    low: number(low)?,
+                    high: number(high)?,
+                }
+            }
+        };
+        n.validate()?;
+        Ok(n)
+    }
+}
+
+/// The intensity scale of the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputRange {
+    /// Mapped back to the input's intensities: the inverse of the normalisation
+    /// (`value * (high - low) + low`), so that 0 and 1 of the network return to the
+    /// values that were mapped to them (`input`). The default: measurements, display
+    /// ranges and thresholds carry over from the raw image, and the result can be
+    /// stored in the input's own pixel type.
+    #[default]
+    Input,
+    /// The network's own output, in the normalised range (about [0, 1])
+    /// (`normalized`). Only with a floating-point output.
+    Normalized,
+}
+
+impl fmt::Display for OutputRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OutputRange::Input => "input",
+            OutputRange::Normalized => "normalized",
+        })
+    }
+}
+
+impl FromStr for OutputRange {
+    type Err = Error;
+
+    /// Parses `input` or `normalized`.
+    fn from_str(s: &str) -> Result<OutputRange> {
+        match s.trim() {
+            "input" => Ok(OutputRange::Input),
+            "normalized" | "normalised" => Ok(OutputRange::Normalized),
+            _ => Err(Error::InvalidInput(format!(
+                "unknown output range '{s}': expected input or normalized"
+            ))),
+        }
+    }
+}
+
+/// Everything a deconvolution run can be told. [`Default`] gives the settings the
+/// tools use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeconvolveOptions {
+    /// Side of the square tiles the image is cut into, a multiple of 4 of at least 32;
+    /// `0` runs the network on each whole plane at once (exactly the published network,
+    /// generalised to any size; memory grows with the image: about 1.3 KiB per pixel).
+    pub tile: usize,
+    /// Pixels shared by neighbouring tiles, blended smoothly; less than `tile`.
+    pub overlap: usize,
+    /// How values are scaled for the network.
+    pub normalization: Normalization,
+    /// The intensity scale of the result.
+    pub output_range: OutputRange,
+    /// Worker threads; `0` uses every core.
+    pub threads: usize,
+}
+
+impl DeconvolveOptions {
+    /// The default tile side.
+    pub const DEFAULT_TILE: usize = 512;
+    /// The default overlap.
+    pub const DEFAULT_OVERLAP: usize = 128;
+
+    /// Checks the options on their own (the image's size is checked when it is known).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the option: a tile that is not 0 or a multiple of
+    /// 4 of at least 32, an overlap not below the tile, bad percentiles.
+    pub fn validate(&self) -> Result<()> {
+        if self.tile != 0 && (self.tile < 32 || !self.tile.is_multiple_of(4)) {
+            return Err(Error::InvalidInput(format!(
+                "tile size {} must be 0 (whole image) or a multiple of 4 of at least 32",
+                self.tile
+            )));
+        }
+        if self.tile != 0 && self.overlap >= self.tile {
+            return Err(Error::InvalidInput(format!(
+                "overlap {} must be smaller than the tile size {}",
+                self.overlap, self.tile
+            )));
+        }
+        self.normalization.validate()
+    }
+
+    /// The number of worker threads this run uses.
+    pub fn worker_threads(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        }
+    }
+}
+
+impl Default for DeconvolveOptions {
+    fn default() -> DeconvolveOptions {
+        DeconvolveOptions {
+            tile: DeconvolveOptions::DEFAULT_TILE,
+            overlap: DeconvolveOptions::DEFAULT_OVERLAP,
+            normalization: Normalization::default(),
+            output_range: OutputRange::default(),
+            threads: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizations_parse_and_print_back() {
+        for s in [
+            "percentile:1:99.8",
+            "percentile:0.5:99",
+            "minmax",
+            "per-tile-minmax",
+            "none",
+        ] {
+            assert_eq!(s.parse::<Normalization>().unwrap().to_string(), s);
+        }
+        assert_eq!(
+            "percentile".parse::<Normalization>().unwrap(),
+            Normalization::DEFAULT_PERCENTILE
+        );
+    }
+
+    #[test]
+    fn bad_normalizations_are_named() {
+        let msg = |s: &str| s.parse::<Normalization>().unwrap_err().to_string();
+        assert!(msg("gauss").contains("unknown normalisation 'gauss'"));
+        assert!(msg("percentile:x:99").contains("percentile 'x'"));
+        assert!(msg("percentile:99:1").contains("0 <= low < high <= 100"));
+        assert!(msg("percentile:1:101").contains("high 101"));
+        assert!(msg("percentile:NaN:5").contains("low NaN"));
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let with = |tile, overlap| DeconvolveOptions {
+            tile,
+            overlap,
+            ..DeconvolveOptions::default()
+        };
+        assert!(DeconvolveOptions::default().validate().is_ok());
+        assert!(with(0, 999).validate().is_ok());
+        let msg = |o: DeconvolveOptions| o.validate().unwrap_err().to_string();
+        assert!(msg(with(30, 0)).contains("tile size 30"));
+        assert!(msg(with(130, 0)).contains("tile size 130"));
+        assert!(msg(with(128, 128)).contains("overlap 128 must be smaller than the tile size 128"));
+        assert_eq!(
+            "normalised".parse::<OutputRange>().unwrap(),
+            OutputRange::Normalized
+        );
+        assert!("raw"
+            .parse::<OutputRange>()
+            .unwrap_err()
+            .to_string()
+            .contains("'raw'"));
+    }
+}
