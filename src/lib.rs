@@ -10,9 +10,13 @@
 //!   plus SIMD versions chosen at run time; all give bit-identical results.
 //! - [`network`]: the architecture, its weights, and the forward pass.
 //! - [`formats`]: the model file (safetensors) and the TensorFlow checkpoint importer.
+//! - [`classical`]: PSF models, Richardson-Lucy and Wiener deconvolution (baselines).
+//! - [`simulate`]: simulated widefield image pairs (raw camera counts, ground truth)
+//!   and the PSNR/SSIM scores against the ground truth.
 //! - [`deconvolve`]: whole images and stacks: tiling, blending, normalisation,
 //!   progress and cancellation.
 
+pub mod classical;
 pub mod deconvolve;
 pub mod error;
 pub mod formats;
@@ -21,6 +25,7 @@ pub mod kernels;
 pub mod model;
 pub mod network;
 pub mod rng;
+pub mod simulate;
 
 pub use deconvolve::{deconvolve, deconvolve_into, DeconvolveOptions, Normalization, OutputRange};
 pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};

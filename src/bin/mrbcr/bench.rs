@@ -25,12 +25,14 @@ pub struct BenchOptions {
     pub threads: Vec<usize>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+/// The median of some timings.
+pub fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
-fn peak_rss_mib() -> f64 {
+/// The process's peak resident memory (VmHWM) in MiB.
+pub fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -1,6 +1,8 @@
 //! The `mrbcr` command-line tool: a thin front end over the library.
 
 mod bench;
+mod bench_images;
+mod classical;
 mod deconvolve;
 
 use std::path::{Path, PathBuf};
@@ -10,7 +12,7 @@ use clap::{Parser, Subcommand};
 use mrbcr::formats::model_file::save_model;
 use mrbcr::formats::tf_import::import_tf_checkpoint;
 use mrbcr::network::{spec, Network, Weights};
-use mrbcr::Model;
+use mrbcr::{DeconvolveOptions, Model};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +29,19 @@ struct Cli {
 enum Command {
     /// Restore a TIFF image or stack with m-rBCR (tiled, every plane).
     Deconvolve(deconvolve::DeconvolveArgs),
+    /// Compute a widefield PSF (Born-Wolf or Gaussian) as a 32-bit TIFF.
+    Psf(classical::PsfArgs),
+    /// Deconvolve a TIFF by Richardson-Lucy (optionally RL-TV) with a known PSF.
+    Rl(classical::RlArgs),
+    /// Deconvolve a TIFF by Wiener filtering with a known PSF.
+    Wiener(classical::WienerArgs),
+    /// Write simulated widefield pairs: raw 16-bit TIFF and 32-bit ground truth.
+    Simulate(classical::SimulateArgs),
+    /// Score restored TIFFs against their ground truth (PSNR, SSIM).
+    Eval(classical::EvalArgs),
+    /// Compare raw, Wiener, Richardson-Lucy and optionally an m-rBCR model on
+    /// simulated images (mean PSNR, SSIM and time per megapixel).
+    BenchQuality(classical::BenchQualityArgs),
     /// Convert a TensorFlow checkpoint of m-rBCR (the authors' weights, or DeBCR's
     /// m-rBCR) into an mrbcr model file. No TensorFlow needed.
     ImportTf {
@@ -44,6 +59,29 @@ enum Command {
     Info {
         /// The model file.
         model: PathBuf,
+    },
+    /// Measure whole-image deconvolution (seconds per megapixel, peak memory) on
+    /// 16-bit test images of several sizes.
+    BenchImages {
+        /// Square image sides, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1024,4096,8192")]
+        sizes: Vec<usize>,
+        /// Timed runs per size (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Tile side.
+        #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
+        tile: usize,
+        /// Tile overlap.
+        #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
+        overlap: usize,
+        /// Worker threads (0: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Model file (default: freshly initialised weights; speed does not depend on
+        /// the weights' values).
+        #[arg(long)]
+        model: Option<PathBuf>,
     },
     /// Measure the speed of the network on this machine.
     Bench {
@@ -70,12 +108,47 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Deconvolve(args) => deconvolve::run(&args),
+        Command::Psf(args) => classical::run_psf(&args),
+        Command::Rl(args) => classical::run_rl(&args),
+        Command::Wiener(args) => classical::run_wiener(&args),
+        Command::Simulate(args) => classical::run_simulate(&args),
+        Command::Eval(args) => classical::run_eval(&args),
+        Command::BenchQuality(args) => classical::run_bench_quality(&args),
         Command::ImportTf {
             prefix,
             output,
             name,
         } => import_tf(&prefix, &output, name),
         Command::Info { model } => info(&model),
+        Command::BenchImages {
+            sizes,
+            repeats,
+            tile,
+            overlap,
+            threads,
+            model,
+        } => {
+            let model = match model {
+                Some(path) => match Model::load(&path) {
+                    Ok(m) => m,
+                    Err(e) => return fail(e.to_string()),
+                },
+                None => Model::from_weights(&Weights::initialize(1), Default::default()),
+            };
+            bench_images::run(
+                &model,
+                &bench_images::ImageBenchOptions {
+                    sizes,
+                    repeats: repeats.max(1),
+                    deconvolve: DeconvolveOptions {
+                        tile,
+                        overlap,
+                        threads,
+                        ..DeconvolveOptions::default()
+                    },
+                },
+            )
+        }
         Command::Bench {
             tiles,
             repeats,

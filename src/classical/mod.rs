@@ -1,0 +1,26 @@
+//! Classical, physics-based deconvolution: PSF models, FFT convolution,
+//! Richardson-Lucy (with optional total-variation regularisation) and Wiener
+//! filtering. These are the baselines m-rBCR is compared with, and the tools for
+//! users who know their PSF.
+//!
+//! - [`psf`]: widefield PSFs (Born-Wolf diffraction integral, Gaussian approximation).
+//! - [`fft`] and [`convolution`]: planned 2-D FFTs and convolution with a fixed kernel.
+//! - [`richardson_lucy`] and [`wiener`]: the deconvolution methods, mirror-padded at
+//!   the edges.
+//! - [`stack`]: any per-plane method over the planes of a stack, in parallel.
+
+pub mod bessel;
+pub mod convolution;
+pub mod fft;
+mod padding;
+pub mod psf;
+mod quadrature;
+pub mod richardson_lucy;
+pub mod stack;
+pub mod wiener;
+
+pub use convolution::{convolve_direct, ConvolutionMode, Convolver};
+pub use psf::{born_wolf_psf, gaussian_psf, normalize_psf, PsfParams};
+pub use richardson_lucy::{richardson_lucy, IterationCallback, RichardsonLucyParams};
+pub use stack::{map_planes, planes_to_stack, stack_planes};
+pub use wiener::wiener;
