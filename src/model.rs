@@ -2,16 +2,37 @@
 //! file it came from. This is what every front end loads.
 
 use std::path::Path;
+use std::sync::Mutex;
 
 use crate::error::Result;
 use crate::formats::model_file::{self, ModelMetadata};
-use crate::network::{Network, Weights};
+use crate::network::{Network, Weights, Workspace};
+
+/// Workspaces larger than this are not kept between runs (a whole-image run of a big
+/// plane would otherwise hold gigabytes); a 512 x 512 tile's is about 360 MiB.
+const MAX_KEPT_WORKSPACE_BYTES: usize = 1 << 30;
 
 /// An m-rBCR model: immutable once loaded, and shareable by any number of threads.
-#[derive(Debug, Clone)]
+///
+/// It also keeps the network's working memory of finished runs, one workspace per
+/// worker thread, so that a stream of frames (an acquisition) does not allocate and
+/// clear hundreds of megabytes for each one. Results never depend on it.
+#[derive(Debug)]
 pub struct Model {
     metadata: ModelMetadata,
     network: Network,
+    workspaces: Mutex<Vec<Workspace>>,
+}
+
+impl Clone for Model {
+    /// The same metadata and network, without the kept working memory.
+    fn clone(&self) -> Model {
+        Model {
+            metadata: self.metadata.clone(),
+            network: self.network.clone(),
+            workspaces: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl Model {
@@ -39,6 +60,7 @@ impl Model {
         Model {
             metadata,
             network: Network::new(weights),
+            workspaces: Mutex::new(Vec::new()),
         }
     }
 
@@ -50,5 +72,19 @@ impl Model {
     /// The network, for forward passes.
     pub fn network(&self) -> &Network {
         &self.network
+    }
+
+    /// A workspace for one worker of a run: a kept one if there is one.
+    pub fn take_workspace(&self) -> Workspace {
+        let mut kept = self.workspaces.lock().unwrap_or_else(|e| e.into_inner());
+        kept.pop().unwrap_or_default()
+    }
+
+    /// Gives a worker's workspace back for later runs (dropped if it is very large).
+    pub fn give_workspace(&self, workspace: Workspace) {
+        if workspace.retained_bytes() <= MAX_KEPT_WORKSPACE_BYTES {
+            let mut kept = self.workspaces.lock().unwrap_or_else(|e| e.into_inner());
+            kept.push(workspace);
+        }
     }
 }

@@ -12,7 +12,8 @@
 //! the calling thread after each tile; workers stop taking tiles at once.
 //!
 //! Memory: the input and output (the caller's), the per-plane statistics, one band of
-//! `tile x width` f32, and per worker one tile's input and the network's working set.
+//! `tile x width` f32, and per worker one tile's input and the network's working set
+//! (kept by the model between runs, see [`Model::take_workspace`]).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -28,14 +29,15 @@ use super::tiling::{mirror, AxisPlan};
 use super::Progress;
 use crate::error::{Error, Result};
 use crate::image::PixelType;
-use crate::network::{Network, Workspace};
+use crate::model::Model;
+use crate::network::Workspace;
 
 /// A tile's output, in output units, with its number.
 type TileResult = (usize, Result<Array2<f32>>);
 
 /// Deconvolves `input` into `output` (same dimensions); see [`super::deconvolve_into`].
 pub fn run<T: Pixel, U: Pixel>(
-    network: &Network,
+    model: &Model,
     input: ArrayView3<T>,
     mut output: ArrayViewMut3<U>,
     options: &DeconvolveOptions,
@@ -78,7 +80,7 @@ pub fn run<T: Pixel, U: Pixel>(
     let rows = AxisPlan::new(height, options.tile, options.overlap);
     let cols = AxisPlan::new(width, options.tile, options.overlap);
     let job = Jobs {
-        network,
+        model,
         input,
         rows: &rows,
         cols: &cols,
@@ -126,7 +128,7 @@ fn plane_scaling<T: Pixel>(
 
 /// One run's tiles and what they need.
 struct Jobs<'a, T> {
-    network: &'a Network,
+    model: &'a Model,
     input: ArrayView3<'a, T>,
     rows: &'a AxisPlan,
     cols: &'a AxisPlan,
@@ -187,7 +189,7 @@ impl<T: Pixel> Jobs<'_, T> {
 
     /// A worker: takes tiles in order until none is left or the run stops.
     fn work(&self, next: &AtomicUsize, stop: &AtomicBool, sender: &mpsc::Sender<TileResult>) {
-        let mut workspace = Workspace::new();
+        let mut workspace = self.model.take_workspace();
         let mut tile = Array2::<f32>::zeros((self.rows.tile, self.cols.tile));
         while !stop.load(Ordering::SeqCst) {
             let i = next.fetch_add(1, Ordering::SeqCst);
@@ -202,6 +204,7 @@ impl<T: Pixel> Jobs<'_, T> {
                 break;
             }
         }
+        self.model.give_workspace(workspace);
     }
 
     /// Tile `i` through the network, in output units.
@@ -236,7 +239,7 @@ impl<T: Pixel> Jobs<'_, T> {
                 *v = scaling.forward(src[mirror(x0 + c, w)].to_f64());
             }
         }
-        let mut z = self.network.forward(tile.view(), workspace)?;
+        let mut z = self.model.network().forward(tile.view(), workspace)?;
         if self.output_range == OutputRange::Input {
             z.mapv_inplace(|v| scaling.inverse(v));
         }

@@ -55,10 +55,10 @@ pub fn deconvolve_into(
     macro_rules! with_output {
         ($input:expr) => {
             match output {
-                StackViewMut::U8(o) => engine::run(model.network(), $input, o, options, progress),
-                StackViewMut::U16(o) => engine::run(model.network(), $input, o, options, progress),
-                StackViewMut::F32(o) => engine::run(model.network(), $input, o, options, progress),
-                StackViewMut::F64(o) => engine::run(model.network(), $input, o, options, progress),
+                StackViewMut::U8(o) => engine::run(model, $input, o, options, progress),
+                StackViewMut::U16(o) => engine::run(model, $input, o, options, progress),
+                StackViewMut::F32(o) => engine::run(model, $input, o, options, progress),
+                StackViewMut::F64(o) => engine::run(model, $input, o, options, progress),
             }
         };
     }

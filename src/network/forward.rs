@@ -66,6 +66,14 @@ pub struct Workspace {
     free: Vec<(AlignedBuf, Arc<PlaneGeometry>, usize)>,
 }
 
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("retained_bytes", &self.retained_bytes())
+            .finish()
+    }
+}
+
 impl Workspace {
     /// An empty workspace.
     pub fn new() -> Workspace {
