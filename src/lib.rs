@@ -19,6 +19,7 @@
 pub mod classical;
 pub mod deconvolve;
 pub mod error;
+pub mod ffi;
 pub mod formats;
 pub mod image;
 pub mod kernels;

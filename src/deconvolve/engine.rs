@@ -67,10 +67,28 @@ pub fn run<T: Pixel, U: Pixel>(
         )));
     }
     let threads = options.worker_threads();
-    let pool = rayon::ThreadPoolBuilder::new()
+    // A pool of this call's own, whose threads have ended when the call returns (a
+    // host may unload the library right after).
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
-        .build()
-        .map_err(|e| Error::InvalidInput(format!("cannot start {threads} worker threads: {e}")))?;
+        .build_scoped(
+            |thread| thread.run(),
+            |pool| run_in_pool(pool, threads, model, input, &mut output, options, progress),
+        )
+        .map_err(|e| Error::InvalidInput(format!("cannot start {threads} worker threads: {e}")))?
+}
+
+/// The work of [`run`] once the options and sizes are known to be right.
+fn run_in_pool<T: Pixel, U: Pixel>(
+    pool: &rayon::ThreadPool,
+    threads: usize,
+    model: &Model,
+    input: ArrayView3<T>,
+    output: &mut ArrayViewMut3<U>,
+    options: &DeconvolveOptions,
+    progress: Option<Progress>,
+) -> Result<()> {
+    let (planes, height, width) = input.dim();
     let scalings = pool.install(|| {
         (0..planes)
             .into_par_iter()
@@ -88,7 +106,7 @@ pub fn run<T: Pixel, U: Pixel>(
         normalization: options.normalization,
         output_range: options.output_range,
     };
-    let result = job.run(&pool, threads, &mut output, progress);
+    let result = job.run(pool, threads, output, progress);
     if result.is_err() {
         // No half result may pose as a whole one.
         output.fill(U::from_f32(0.0));

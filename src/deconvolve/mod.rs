@@ -43,8 +43,12 @@ pub type Progress<'a> = &'a mut dyn FnMut(f64) -> bool;
 /// [`crate::Error::InvalidInput`] for bad options, different input and output
 /// dimensions, an empty image, a NaN or infinite input value (naming plane, row and
 /// column), or an integer output with [`OutputRange::Normalized`];
-/// [`crate::Error::Cancelled`] if `progress` returned `false`. On any error the output
-/// is set to zero: it never holds a partial result.
+/// [`crate::Error::Cancelled`] if `progress` returned `false`. Errors found before the
+/// work starts (options, sizes, non-finite values) leave the output untouched; once
+/// the work has started, an error or a cancellation sets the output to zero, so it
+/// never holds a partial result.
+///
+/// The worker threads are this call's own and have ended when it returns.
 pub fn deconvolve_into(
     model: &Model,
     input: StackView,

@@ -1,0 +1,353 @@
+"""mrbcr: m-rBCR deep-learning deconvolution of fluorescence microscopy images.
+
+Python bindings over the mrbcr C library (ctypes; no compiler needed)::
+
+    import mrbcr
+    model = mrbcr.Model("m-rBCR-official.safetensors")
+    restored = mrbcr.deconvolve(model, image)          # 2-D (H, W) or 3-D (planes, H, W)
+
+Images are numpy arrays of uint8, uint16, float32 or float64. The work runs in the
+library with the GIL released, so other Python threads keep running (and several
+threads may deconvolve with one model at the same time). Errors raise
+:class:`MrbcrError` subclasses carrying the library's message.
+
+The C library is bundled into the package when it is installed
+(``pip install ./bindings/python`` after ``cargo build --release``); the environment
+variable ``MRBCR_LIBRARY`` names another ``libmrbcr.so`` to use instead.
+"""
+
+import ctypes
+import os
+from ctypes import byref, c_size_t, c_uint8, c_void_p
+from typing import Callable, Dict, Optional, Union
+
+import numpy as np
+
+from . import _ffi
+from ._ffi import lib
+
+__all__ = [
+    "CancelledError",
+    "CheckpointError",
+    "ImageFileError",
+    "InternalError",
+    "InvalidInputError",
+    "MrbcrError",
+    "MrbcrIOError",
+    "Model",
+    "ModelFileError",
+    "NullParameterError",
+    "abi_version",
+    "deconvolve",
+    "version",
+]
+
+__version__ = lib.mrbcr_version().decode()
+
+
+class MrbcrError(Exception):
+    """A failure reported by the library: ``status`` is the ``mrbcr_status`` number,
+    the message is the library's (a sentence for the end user)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class NullParameterError(MrbcrError, ValueError):
+    """MRBCR_STATUS_NULL_PARAMETER: a required pointer was NULL (a bug in the bindings)."""
+
+
+class InvalidInputError(MrbcrError, ValueError):
+    """MRBCR_STATUS_INVALID_INPUT: bad sizes, options, normalisation text, NaN pixels..."""
+
+
+class MrbcrIOError(MrbcrError, OSError):
+    """MRBCR_STATUS_IO: a file could not be read."""
+
+
+class ModelFileError(MrbcrError):
+    """MRBCR_STATUS_MODEL_FILE: not a valid model file (names the file and tensor)."""
+
+
+class CheckpointError(MrbcrError):
+    """MRBCR_STATUS_CHECKPOINT: a TensorFlow checkpoint could not be imported."""
+
+
+class CancelledError(MrbcrError):
+    """MRBCR_STATUS_CANCELLED: the progress callback stopped the run."""
+
+
+class InternalError(MrbcrError):
+    """MRBCR_STATUS_PANIC: a bug in mrbcr (please report it)."""
+
+
+class ImageFileError(MrbcrError):
+    """MRBCR_STATUS_IMAGE_FILE: an image file could not be read or written."""
+
+
+_ERRORS = {
+    1: NullParameterError,
+    2: InvalidInputError,
+    3: MrbcrIOError,
+    4: ModelFileError,
+    5: CheckpointError,
+    6: CancelledError,
+    7: InternalError,
+    8: ImageFileError,
+}
+
+
+def _check(status: int) -> None:
+    """Raises the exception of a failed call, with the thread's last error message."""
+    if status != 0:
+        message = lib.mrbcr_last_error_message().decode("utf-8", "replace")
+        raise _ERRORS.get(status, MrbcrError)(status, message)
+
+
+def version() -> str:
+    """The library's version, e.g. ``"0.1.0"``."""
+    return __version__
+
+
+def abi_version() -> int:
+    """The C ABI version of the loaded library."""
+    return lib.mrbcr_abi_version()
+
+
+class Model:
+    """A loaded m-rBCR model. Immutable: one model may be used by several threads at
+    once. Freed when garbage-collected, or at once with :meth:`close` (or ``with``).
+
+    ``Model(path)`` loads a model file; :meth:`from_bytes` reads one held in memory.
+    """
+
+    def __init__(self, path: Union[str, os.PathLike]):
+        handle = c_void_p()
+        _check(lib.mrbcr_model_load(os.fsencode(path), byref(handle)))
+        self._handle = handle
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Model":
+        """A model from the bytes of a model file."""
+        buffer = (c_uint8 * len(data)).from_buffer_copy(data) if data else (c_uint8 * 1)()
+        handle = c_void_p()
+        _check(lib.mrbcr_model_from_bytes(buffer, len(data), byref(handle)))
+        model = cls.__new__(cls)
+        model._handle = handle
+        return model
+
+    @property
+    def handle(self) -> c_void_p:
+        """The ``mrbcr_model *`` (for calls to the C library)."""
+        if self._handle is None:
+            raise ValueError("the model was closed")
+        return self._handle
+
+    @property
+    def metadata(self) -> Dict[str, str]:
+        """What the model file says about the weights: ``name``, ``description``,
+        ``input_normalization``, ``train_patch_size``, ``provenance``, ``license``,
+        ``created_by`` (always there, maybe empty), then any other key of the file."""
+        count = c_size_t()
+        _check(lib.mrbcr_model_metadata_count(self.handle, byref(count)))
+        entries = {}
+        for index in range(count.value):
+            key_pointer = c_void_p()
+            _check(lib.mrbcr_model_metadata_key(self.handle, index, byref(key_pointer)))
+            key = ctypes.string_at(key_pointer.value)
+            value_pointer, length = c_void_p(), c_size_t()
+            _check(
+                lib.mrbcr_model_metadata(self.handle, key, byref(value_pointer), byref(length))
+            )
+            value = ctypes.string_at(value_pointer.value, length.value)
+            entries[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+        return entries
+
+    @property
+    def name(self) -> str:
+        """The model's name (may be empty)."""
+        return self.metadata["name"]
+
+    def close(self) -> None:
+        """Frees the model now; it cannot be used afterwards."""
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle is not None:
+            lib.mrbcr_model_free(handle)
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "<mrbcr.Model (closed)>"
+        return f"<mrbcr.Model {self.name!r}>"
+
+
+_PIXEL_TYPES = {
+    np.dtype(np.uint8): _ffi.PIXEL_TYPE_U8,
+    np.dtype(np.uint16): _ffi.PIXEL_TYPE_U16,
+    np.dtype(np.float32): _ffi.PIXEL_TYPE_F32,
+    np.dtype(np.float64): _ffi.PIXEL_TYPE_F64,
+}
+
+_OUTPUT_RANGES = {"input": _ffi.OUTPUT_RANGE_INPUT, "normalized": _ffi.OUTPUT_RANGE_NORMALIZED}
+
+
+def _pixel_type(dtype: np.dtype, what: str) -> int:
+    try:
+        return _PIXEL_TYPES[np.dtype(dtype).newbyteorder("=")]
+    except KeyError:
+        raise TypeError(
+            f"mrbcr: the {what} has pixel type {np.dtype(dtype)}; expected uint8, uint16, "
+            "float32 or float64"
+        ) from None
+
+
+def _passable(array: np.ndarray) -> bool:
+    """True if the library can use the array's memory as it is: native byte order,
+    aligned, pixels adjacent within rows, rows and planes at positive strides."""
+    planes_stride, row_stride, pixel_stride = array.strides
+    return (
+        array.dtype.isnative
+        and array.flags.aligned
+        and pixel_stride == array.itemsize
+        and row_stride > 0
+        and planes_stride > 0
+    )
+
+
+def _descriptor(structure, array: np.ndarray):
+    """An mrbcr_image_in/_out for a 3-D array the library can use as it is."""
+    planes, height, width = array.shape
+    return structure(
+        array.ctypes.data,
+        _PIXEL_TYPES[array.dtype],
+        width,
+        height,
+        planes,
+        array.strides[1],
+        array.strides[0],
+    )
+
+
+def _as_stack(array: np.ndarray, what: str) -> np.ndarray:
+    if array.ndim == 2:
+        return array[np.newaxis]
+    if array.ndim == 3:
+        return array
+    raise ValueError(
+        f"mrbcr: the {what} must be 2-D (height, width) or 3-D (planes, height, width), "
+        f"not of shape {array.shape}"
+    )
+
+
+def deconvolve(
+    model: Model,
+    image: np.ndarray,
+    *,
+    tile: Optional[int] = None,
+    overlap: Optional[int] = None,
+    normalization: str = "percentile",
+    output_range: str = "input",
+    threads: int = 0,
+    dtype: Optional[np.dtype] = None,
+    out: Optional[np.ndarray] = None,
+    progress: Optional[Callable[[float], Optional[bool]]] = None,
+) -> np.ndarray:
+    """Deconvolves an image (2-D: height x width) or a stack (3-D: planes x height x
+    width, each plane processed on its own) of uint8, uint16, float32 or float64.
+
+    Options (as the C library's ``mrbcr_options``; ``None`` keeps the library's
+    default): ``tile`` (a multiple of 4 of at least 32, or 0 for whole planes),
+    ``overlap`` (below ``tile``), ``normalization``
+    (``percentile``, ``percentile:LOW:HIGH``, ``minmax``, ``per-tile-minmax``,
+    ``none``), ``output_range`` (``input``: in the input's intensities; ``normalized``:
+    the network's own range, float outputs only), ``threads`` (0 = every core).
+
+    The result goes into ``out`` if given (same shape; any supported dtype; written in
+    place), else into a new array of ``dtype`` (default: the input's for
+    ``output_range="input"``, float32 for ``"normalized"``). The input is used in place
+    when its memory layout allows, else copied once (``np.ascontiguousarray``).
+
+    ``progress(fraction)`` is called after each tile, with the fraction done (0 to 1];
+    returning ``False`` cancels (:class:`CancelledError`), and an exception raised in it
+    cancels the run and is re-raised here.
+
+    Returns the result (``out`` if given). Raises :class:`InvalidInputError` for bad
+    options or pixels (NaN), :class:`CancelledError`, :class:`TypeError` for an
+    unsupported dtype, :class:`ValueError` for a bad shape.
+    """
+    if output_range not in _OUTPUT_RANGES:
+        raise InvalidInputError(
+            2, f"invalid input: unknown output range '{output_range}': expected input or normalized"
+        )
+    image = np.asarray(image)
+    _pixel_type(image.dtype, "image")
+    stack = _as_stack(image, "image")
+    if not _passable(stack):
+        stack = np.ascontiguousarray(stack, dtype=stack.dtype.newbyteorder("="))
+
+    if out is None:
+        if dtype is None:
+            dtype = image.dtype if output_range == "input" else np.float32
+        result = np.empty(image.shape, dtype=np.dtype(dtype).newbyteorder("="))
+        _pixel_type(result.dtype, "output")
+    else:
+        result = out
+        _pixel_type(result.dtype, "output")
+        if result.shape != image.shape:
+            raise ValueError(
+                f"mrbcr: out has shape {result.shape}, the image {image.shape}: they must match"
+            )
+        if not result.flags.writeable:
+            raise ValueError("mrbcr: out is read-only")
+    result_stack = _as_stack(result, "output")
+    target = result_stack
+    if not _passable(result_stack) or np.may_share_memory(result_stack, stack):
+        target = np.empty(result_stack.shape, dtype=result_stack.dtype.newbyteorder("="))
+
+    options = c_void_p()
+    _check(lib.mrbcr_options_new(byref(options)))
+    try:
+        if tile is not None:
+            _check(lib.mrbcr_options_set_tile(options, tile))
+        if overlap is not None:
+            _check(lib.mrbcr_options_set_overlap(options, overlap))
+        _check(lib.mrbcr_options_set_normalization(options, normalization.encode()))
+        _check(lib.mrbcr_options_set_output_range(options, _OUTPUT_RANGES[output_range]))
+        _check(lib.mrbcr_options_set_threads(options, threads))
+
+        raised = []
+
+        def report(fraction, _user_data):
+            try:
+                return 0 if progress(fraction) is False else 1
+            except BaseException as error:  # re-raised below, after the run stops
+                raised.append(error)
+                return 0
+
+        callback = _ffi.PROGRESS_CALLBACK(report if progress else 0)
+        status = lib.mrbcr_deconvolve(
+            model.handle,
+            options,
+            byref(_descriptor(_ffi.ImageIn, stack)),
+            byref(_descriptor(_ffi.ImageOut, target)),
+            callback,
+            None,
+        )
+        if raised:
+            raise raised[0]
+        _check(status)
+    finally:
+        lib.mrbcr_options_free(options)
+    if target is not result_stack:
+        result_stack[...] = target
+    return result

@@ -1,0 +1,137 @@
+"""The C ABI of libmrbcr (include/mrbcr.h) declared for ctypes: the library, its
+structs, and argtypes/restype for every function.
+
+The library is found in this order:
+
+1. the file named by the environment variable ``MRBCR_LIBRARY`` (for working on the
+   library itself: point it at a fresh ``target/release/libmrbcr.so``);
+2. the copy bundled into this package when it was installed
+   (``pip install ./bindings/python`` copies ``target/release/libmrbcr.so``).
+"""
+
+import ctypes
+import os
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char_p,
+    c_double,
+    c_int,
+    c_size_t,
+    c_uint8,
+    c_uint32,
+    c_void_p,
+)
+from pathlib import Path
+
+#: The ABI version these declarations describe (MRBCR_ABI_VERSION of mrbcr.h).
+ABI_VERSION = 1
+
+# mrbcr_pixel_type
+PIXEL_TYPE_U8 = 0
+PIXEL_TYPE_U16 = 1
+PIXEL_TYPE_F32 = 2
+PIXEL_TYPE_F64 = 3
+
+# mrbcr_output_range
+OUTPUT_RANGE_INPUT = 0
+OUTPUT_RANGE_NORMALIZED = 1
+
+
+class ImageIn(Structure):
+    """mrbcr_image_in."""
+
+    _fields_ = [
+        ("data", c_void_p),
+        ("pixel_type", c_uint32),
+        ("width", c_size_t),
+        ("height", c_size_t),
+        ("planes", c_size_t),
+        ("row_stride", c_size_t),
+        ("plane_stride", c_size_t),
+    ]
+
+
+class ImageOut(Structure):
+    """mrbcr_image_out (the same layout; the pixels are written)."""
+
+    _fields_ = ImageIn._fields_
+
+
+#: mrbcr_progress_callback: int (*)(double fraction, void *user_data).
+PROGRESS_CALLBACK = CFUNCTYPE(c_int, c_double, c_void_p)
+
+
+def _library_path() -> str:
+    configured = os.environ.get("MRBCR_LIBRARY")
+    if configured:
+        return configured
+    bundled = Path(__file__).resolve().parent / "libmrbcr.so"
+    if bundled.is_file():
+        return str(bundled)
+    raise ImportError(
+        "mrbcr: the C library libmrbcr.so is neither bundled with this package nor named by "
+        "the environment variable MRBCR_LIBRARY. Install the package with "
+        "`pip install ./bindings/python` after `cargo build --release`, or set MRBCR_LIBRARY."
+    )
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    status = c_int  # mrbcr_status
+    model = c_void_p  # mrbcr_model *
+    options = c_void_p  # mrbcr_options *
+    signatures = {
+        "mrbcr_version": (c_char_p, []),
+        "mrbcr_abi_version": (c_uint32, []),
+        "mrbcr_last_error_message": (c_char_p, []),
+        "mrbcr_model_load": (status, [c_char_p, POINTER(model)]),
+        "mrbcr_model_from_bytes": (status, [POINTER(c_uint8), c_size_t, POINTER(model)]),
+        "mrbcr_model_free": (None, [model]),
+        "mrbcr_model_metadata_count": (status, [model, POINTER(c_size_t)]),
+        "mrbcr_model_metadata_key": (status, [model, c_size_t, POINTER(c_void_p)]),
+        "mrbcr_model_metadata": (
+            status,
+            [model, c_char_p, POINTER(c_void_p), POINTER(c_size_t)],
+        ),
+        "mrbcr_options_new": (status, [POINTER(options)]),
+        "mrbcr_options_free": (None, [options]),
+        "mrbcr_options_set_tile": (status, [options, c_size_t]),
+        "mrbcr_options_set_overlap": (status, [options, c_size_t]),
+        "mrbcr_options_set_normalization": (status, [options, c_char_p]),
+        "mrbcr_options_set_percentiles": (status, [options, c_double, c_double]),
+        "mrbcr_options_set_output_range": (status, [options, c_uint32]),
+        "mrbcr_options_set_threads": (status, [options, c_size_t]),
+        "mrbcr_deconvolve": (
+            status,
+            [
+                model,
+                options,
+                POINTER(ImageIn),
+                POINTER(ImageOut),
+                PROGRESS_CALLBACK,
+                c_void_p,
+            ],
+        ),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        function = getattr(lib, name)
+        function.restype = restype
+        function.argtypes = argtypes
+
+
+def _load() -> ctypes.CDLL:
+    path = _library_path()
+    # CDLL (not PyDLL): every call releases the GIL while the library works.
+    lib = ctypes.CDLL(path)
+    _declare(lib)
+    found = lib.mrbcr_abi_version()
+    if found != ABI_VERSION:
+        raise ImportError(
+            f"mrbcr: {path} implements C ABI version {found}, these bindings need "
+            f"version {ABI_VERSION}: install matching versions"
+        )
+    return lib
+
+
+lib = _load()
