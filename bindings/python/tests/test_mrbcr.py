@@ -78,7 +78,9 @@ def test_strided_views_are_used_in_place_or_copied(model, first_case):
 
 def test_output_type_defaults(model):
     image = (np.arange(48 * 40) % 97).astype(np.uint16).reshape(48, 40)
-    assert mrbcr.deconvolve(model, image, tile=32, overlap=8).dtype == np.uint16
+    assert mrbcr.deconvolve(model, image, tile=32, overlap=8).dtype == np.float32
+    same = mrbcr.deconvolve(model, image, tile=32, overlap=8, dtype=image.dtype)
+    assert same.dtype == np.uint16
     normalized = mrbcr.deconvolve(model, image, tile=32, overlap=8, output_range="normalized")
     assert normalized.dtype == np.float32 and normalized.shape == (48, 40)
 
@@ -147,7 +149,9 @@ def test_image_errors(model):
 def test_progress_reports_and_cancels(model, first_case):
     case = first_case
     fractions = []
-    result = mrbcr.deconvolve(model, case.input(), progress=fractions.append, **case.options())
+    result = mrbcr.deconvolve(
+        model, case.input(), dtype=case.output_dtype, progress=fractions.append, **case.options()
+    )
     assert result.tobytes() == case.expected().tobytes()
     assert len(fractions) > 1 and fractions == sorted(fractions) and fractions[-1] == 1.0
 
@@ -179,7 +183,9 @@ def test_threads_share_one_model(model, first_case):
     case = first_case
 
     def run(_):
-        return mrbcr.deconvolve(model, case.input(), threads=1, **case.options()).tobytes()
+        return mrbcr.deconvolve(
+            model, case.input(), dtype=case.output_dtype, threads=1, **case.options()
+        ).tobytes()
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(run, range(8)))

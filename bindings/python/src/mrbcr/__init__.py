@@ -273,8 +273,9 @@ def deconvolve(
     the network's own range, float outputs only), ``threads`` (0 = every core).
 
     The result goes into ``out`` if given (same shape; any supported dtype; written in
-    place), else into a new array of ``dtype`` (default: the input's for
-    ``output_range="input"``, float32 for ``"normalized"``). The input is used in place
+    place), else into a new array of ``dtype`` (default float32, as the command-line
+    tool: nothing rounded or clipped; pass the input's dtype to get it back in kind).
+    The input is used in place
     when its memory layout allows, else copied once (``np.ascontiguousarray``).
 
     ``progress(fraction)`` is called after each tile, with the fraction done (0 to 1];
@@ -297,7 +298,7 @@ def deconvolve(
 
     if out is None:
         if dtype is None:
-            dtype = image.dtype if output_range == "input" else np.float32
+            dtype = np.float32
         result = np.empty(image.shape, dtype=np.dtype(dtype).newbyteorder("="))
         _pixel_type(result.dtype, "output")
     else:
