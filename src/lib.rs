@@ -22,6 +22,7 @@ pub mod error;
 pub mod ffi;
 pub mod formats;
 pub mod image;
+pub mod jni_bridge;
 pub mod kernels;
 pub mod model;
 pub mod network;

@@ -91,3 +91,60 @@ fn a_failed_write_leaves_nothing() {
     assert_eq!(names, vec![std::ffi::OsString::from("taken")]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn stacks_are_written_in_imagej_layout() {
+    // ImageJ reads a stack whose description says `images=N` as one contiguous block
+    // of pixels from the first strip on: the planes must follow each other.
+    let (w, h, planes) = (9, 5, 4);
+    let stack = ImageStack::new(
+        w,
+        h,
+        planes,
+        Pixels::U16((0..w * h * planes).map(|i| i as u16).collect()),
+    )
+    .unwrap();
+    let meta = TiffMetadata {
+        description: Some("ImageJ=1.54p\nimages=4\nslices=4\nmin=0.0\nmax=179.0\n".into()),
+        resolution: None,
+    };
+    let path = temp("imagej.tif");
+    write_tiff(&path, &stack, &meta).unwrap();
+    let mut decoder = tiff::decoder::Decoder::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut offsets = Vec::new();
+    loop {
+        offsets.push(decoder.get_tag_u64(tiff::tags::Tag::StripOffsets).unwrap());
+        assert_eq!(
+            decoder
+                .get_tag_u64(tiff::tags::Tag::StripByteCounts)
+                .unwrap(),
+            (w * h * 2) as u64
+        );
+        if !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().unwrap();
+    }
+    assert_eq!(offsets.len(), planes);
+    for pair in offsets.windows(2) {
+        assert_eq!(
+            pair[1],
+            pair[0] + (w * h * 2) as u64,
+            "planes are not contiguous: {offsets:?}"
+        );
+    }
+    // The pixels at those offsets are the planes, in order.
+    let bytes = std::fs::read(&path).unwrap();
+    let first = offsets[0] as usize;
+    let values: Vec<u16> = bytes[first..first + w * h * planes * 2]
+        .chunks(2)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    assert_eq!(&Pixels::U16(values), stack.pixels());
+    let back = read_tiff(&path).unwrap();
+    assert_eq!(
+        back.metadata.description.as_deref(),
+        Some("ImageJ=1.54p\nimages=4\nslices=4\n")
+    );
+    std::fs::remove_file(&path).unwrap();
+}

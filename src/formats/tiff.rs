@@ -15,12 +15,14 @@ use std::io::{BufReader, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use ::tiff::decoder::{ifd::Value, Decoder, DecodingResult, Limits};
-use ::tiff::encoder::{colortype, Rational, TiffEncoder, TiffKind, TiffKindBig, TiffKindStandard};
-use ::tiff::tags::{ResolutionUnit, Tag};
+use ::tiff::encoder::{
+    DirectoryEncoder, Rational, TiffEncoder, TiffKind, TiffKindBig, TiffKindStandard,
+};
+use ::tiff::tags::Tag;
 use ::tiff::ColorType;
 
 use crate::error::{Error, Result};
-use crate::image::{ImageStack, Pixels};
+use crate::image::{ImageStack, PixelType, Pixels};
 
 /// What a TIFF file says about its pixels besides their values.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -243,47 +245,69 @@ pub fn write_tiff(path: &Path, stack: &ImageStack, metadata: &TiffMetadata) -> R
     }
 }
 
+/// Writes the pages in ImageJ's own layout: the pixels of all planes first, one
+/// contiguous block, then one IFD per plane (each a single uncompressed strip). ImageJ
+/// reads a stack whose description says `images=N` as one block from the first strip
+/// on, so any other layout opens as garbage there; every other TIFF reader follows the
+/// IFDs and is indifferent.
 fn write_pages<W: Write + Seek, K: TiffKind>(
     encoder: &mut TiffEncoder<W, K>,
     stack: &ImageStack,
     metadata: &TiffMetadata,
     path: &Path,
 ) -> Result<()> {
-    let (w, h) = (stack.width() as u32, stack.height() as u32);
+    let fail = |e| tiff_error(path, e);
     let n = stack.width() * stack.height();
+    let (bits, sample_format): (u16, u16) = match stack.pixel_type() {
+        PixelType::U8 => (8, 1),
+        PixelType::U16 => (16, 1),
+        PixelType::F32 => (32, 3),
+        PixelType::F64 => (64, 3),
+    };
     let description = metadata.description.as_deref().map(output_description);
-    macro_rules! pages {
-        ($values:expr, $color:ty) => {
-            for (i, page) in $values.chunks(n).enumerate() {
-                let mut image = encoder
-                    .new_image::<$color>(w, h)
-                    .map_err(|e| tiff_error(path, e))?;
-                if i == 0 {
-                    if let Some(d) = &description {
-                        image
-                            .encoder()
-                            .write_tag(Tag::ImageDescription, d.as_str())
-                            .map_err(|e| tiff_error(path, e))?;
-                    }
-                }
-                if let Some(r) = &metadata.resolution {
-                    image.resolution_unit(match r.unit {
-                        1 => ResolutionUnit::None,
-                        3 => ResolutionUnit::Centimeter,
-                        _ => ResolutionUnit::Inch,
-                    });
-                    image.x_resolution(Rational { n: r.x.0, d: r.x.1 });
-                    image.y_resolution(Rational { n: r.y.0, d: r.y.1 });
-                }
-                image.write_data(page).map_err(|e| tiff_error(path, e))?;
+    let plane_bytes = (n * stack.pixel_type().bytes()) as u64;
+    let tags = |dir: &mut DirectoryEncoder<'_, W, K>, plane: usize, offset: u64| {
+        dir.write_tag(Tag::NewSubfileType, 0u32)?;
+        dir.write_tag(Tag::ImageWidth, stack.width() as u32)?;
+        dir.write_tag(Tag::ImageLength, stack.height() as u32)?;
+        dir.write_tag(Tag::BitsPerSample, bits)?;
+        dir.write_tag(Tag::Compression, 1u16)?;
+        dir.write_tag(Tag::PhotometricInterpretation, 1u16)?;
+        if plane == 0 {
+            if let Some(d) = &description {
+                dir.write_tag(Tag::ImageDescription, d.as_str())?;
             }
+        }
+        dir.write_tag(Tag::StripOffsets, K::convert_offset(offset)?)?;
+        dir.write_tag(Tag::SamplesPerPixel, 1u16)?;
+        dir.write_tag(Tag::RowsPerStrip, stack.height() as u32)?;
+        dir.write_tag(Tag::StripByteCounts, K::convert_offset(plane_bytes)?)?;
+        if let Some(r) = &metadata.resolution {
+            dir.write_tag(Tag::XResolution, Rational { n: r.x.0, d: r.x.1 })?;
+            dir.write_tag(Tag::YResolution, Rational { n: r.y.0, d: r.y.1 })?;
+            dir.write_tag(Tag::ResolutionUnit, r.unit)?;
+        }
+        dir.write_tag(Tag::SampleFormat, sample_format)
+    };
+    // The first directory writes every plane's pixels, then its own tags.
+    let mut first = encoder.image_directory().map_err(fail)?;
+    let mut offsets = Vec::with_capacity(stack.planes());
+    for plane in 0..stack.planes() {
+        let range = plane * n..(plane + 1) * n;
+        let offset = match stack.pixels() {
+            Pixels::U8(v) => first.write_data(&v[range]),
+            Pixels::U16(v) => first.write_data(&v[range]),
+            Pixels::F32(v) => first.write_data(&v[range]),
+            Pixels::F64(v) => first.write_data(&v[range]),
         };
+        offsets.push(offset.map_err(fail)?);
     }
-    match stack.pixels() {
-        Pixels::U8(v) => pages!(v, colortype::Gray8),
-        Pixels::U16(v) => pages!(v, colortype::Gray16),
-        Pixels::F32(v) => pages!(v, colortype::Gray32Float),
-        Pixels::F64(v) => pages!(v, colortype::Gray64Float),
+    tags(&mut first, 0, offsets[0]).map_err(fail)?;
+    first.finish().map_err(fail)?;
+    for (plane, &offset) in offsets.iter().enumerate().skip(1) {
+        let mut dir = encoder.image_directory().map_err(fail)?;
+        tags(&mut dir, plane, offset).map_err(fail)?;
+        dir.finish().map_err(fail)?;
     }
     Ok(())
 }

@@ -1,0 +1,71 @@
+package io.github.mrbcr.fiji;
+
+import ij.IJ;
+import ij.ImagePlus;
+import ij.macro.Interpreter;
+import ij.plugin.PlugIn;
+import java.nio.file.Path;
+
+/**
+ * Plugins &gt; Deconvolution &gt; m-rBCR &gt; Deconvolve (m-rBCR): asks for the options
+ * ({@link DeconvolveDialog}), restores the current image ({@link DeconvolveRunner}) and
+ * shows the result. Esc cancels; errors are reported with the library's message (and stop
+ * a running macro).
+ */
+public final class DeconvolveCommand implements PlugIn {
+    @Override
+    public void run(String arg) {
+        ImagePlus imp = IJ.getImage();
+        if (imp.getBitDepth() == 24) {
+            fail(DeconvolveRunner.rgbMessage(imp));
+            return;
+        }
+        DeconvolveOptions options;
+        try {
+            options = DeconvolveDialog.ask(imp);
+        } catch (IllegalArgumentException e) {
+            fail(e.getMessage());
+            return;
+        }
+        if (options == null) {
+            return;
+        }
+        if (options.modelPath.isEmpty()) {
+            fail("Choose a model file (.safetensors): the field 'Model file', or model=... in a macro.");
+            return;
+        }
+        IJ.resetEscape();
+        long start = System.nanoTime();
+        try (MrbcrModel model = MrbcrModel.load(Path.of(options.modelPath))) {
+            ImagePlus result = DeconvolveRunner.run(imp, model, options, new ImageJProgress());
+            result.show();
+            IJ.showStatus(String.format("m-rBCR: done in %.1f s", (System.nanoTime() - start) / 1e9));
+        } catch (MrbcrCancelledException e) {
+            IJ.showStatus("m-rBCR: cancelled, no result");
+        } catch (MrbcrException e) {
+            fail(e.getMessage());
+        } catch (UnsatisfiedLinkError e) {
+            fail(e.getMessage());
+        } finally {
+            IJ.showProgress(1.0);
+        }
+    }
+
+    /**
+     * Reports an error to the user and stops the macro that ran the command, if any. With
+     * ImageJ's window, or without any macro, that is {@link IJ#error(String, String)}. In a
+     * macro run without ImageJ's window ({@code ImageJ -batch}), the message goes to the
+     * log (standard output) and the macro stops quietly: ImageJ's own macro-error dialog
+     * would wait forever for a click there.
+     */
+    static void fail(String message) {
+        Interpreter macro = Interpreter.getInstance();
+        if (IJ.getInstance() == null && macro != null) {
+            IJ.log(DeconvolveDialog.TITLE + ": " + message);
+            macro.setIgnoreErrors(true);
+            macro.abort(message);
+        } else {
+            IJ.error(DeconvolveDialog.TITLE, message);
+        }
+    }
+}
