@@ -37,11 +37,13 @@
  * - A loaded mrbcr_model never changes: any number of threads may use one
  *   `const mrbcr_model *` at the same time (one mrbcr_deconvolve per thread).
  *   Free it only when no thread uses it any more.
- * - mrbcr_options are not synchronised: a thread may change options only while
- *   no other thread uses them. Options that nobody changes may be shared.
+ * - mrbcr_options, mrbcr_psf_params and mrbcr_simulation_params are not
+ *   synchronised: a thread may change them only while no other thread uses them.
+ *   Ones that nobody changes may be shared.
  * - The last-error message is per thread.
- * - mrbcr_deconvolve calls the progress callback on the calling thread; the work
- *   itself runs on worker threads the library starts and stops within the call.
+ * - mrbcr_deconvolve and mrbcr_richardson_lucy call the progress callback on the
+ *   calling thread; the work itself runs on worker threads the library starts and
+ *   stops within the call.
  *
  * Versions and compatibility
  * --------------------------
@@ -119,6 +121,16 @@ typedef enum mrbcr_output_range {
   MRBCR_OUTPUT_RANGE_NORMALIZED = 1,
 } mrbcr_output_range;
 
+// The PSF models of `mrbcr_psf_compute`.
+typedef enum mrbcr_psf_model {
+  // The scalar Born-Wolf diffraction integral over a circular pupil, with the
+  // paraxial defocus phase (any defocus; in focus it is the Airy pattern).
+  MRBCR_PSF_MODEL_BORN_WOLF = 0,
+  // The Gaussian approximation of the in-focus PSF, sigma = 0.21 wavelength / NA
+  // (the defocus must be 0).
+  MRBCR_PSF_MODEL_GAUSSIAN = 1,
+} mrbcr_psf_model;
+
 // A loaded m-rBCR model (opaque). Made by `mrbcr_model_load` or
 // `mrbcr_model_from_bytes`, freed by `mrbcr_model_free`.
 //
@@ -133,6 +145,23 @@ typedef struct mrbcr_model mrbcr_model;
 // Options may be shared by threads that only read them (pass them to
 // `mrbcr_deconvolve`), but must not be changed while another thread uses them.
 typedef struct mrbcr_options mrbcr_options;
+
+// The optics and sampling of a computed PSF (opaque). Made by
+// `mrbcr_psf_params_new` with the defaults, changed by the `mrbcr_psf_params_set_*`
+// functions, read by `mrbcr_psf_compute`, freed by `mrbcr_psf_params_free`.
+//
+// Parameters may be shared by threads that only read them, but must not be changed
+// while another thread uses them.
+typedef struct mrbcr_psf_params mrbcr_psf_params;
+
+// The settings of the simulator (opaque). Made by `mrbcr_simulation_params_new` with
+// the defaults, changed by the `mrbcr_simulation_params_set_*` functions, read by
+// `mrbcr_simulate_pair`, freed by `mrbcr_simulation_params_free`. Ranges are
+// `(min, max)`: each image draws its own value in them.
+//
+// Parameters may be shared by threads that only read them, but must not be changed
+// while another thread uses them.
+typedef struct mrbcr_simulation_params mrbcr_simulation_params;
 
 // An image to deconvolve: `planes` planes (Z slices, time points, ...) of `width` x
 // `height` pixels, read in place (no copy), never written.
@@ -180,11 +209,11 @@ typedef struct mrbcr_image_out {
   size_t plane_stride;
 } mrbcr_image_out;
 
-// A progress report: called on the thread that called `mrbcr_deconvolve`, after each
-// tile, with the fraction of the work done (0 to 1] and the caller's `user_data`.
-// Return nonzero to continue, 0 to cancel (`mrbcr_deconvolve` then returns
-// `MRBCR_STATUS_CANCELLED` soon after and the output is zeroed). It must not call
-// `mrbcr_deconvolve` itself.
+// A progress report: called on the thread that called `mrbcr_deconvolve` (after each
+// tile) or `mrbcr_richardson_lucy` (after each iteration of a plane), with the
+// fraction of the work done (0 to 1] and the caller's `user_data`. Return nonzero to
+// continue, 0 to cancel (the function then returns `MRBCR_STATUS_CANCELLED` soon
+// after and the output is zeroed). It must not call the function that called it.
 typedef int (*mrbcr_progress_callback)(double fraction,
                                        void *user_data);
 
@@ -208,6 +237,186 @@ uint32_t mrbcr_abi_version(void);
 // of an mrbcr function that returns an `mrbcr_status` on this thread: copy it if you
 // need it later.
 const char *mrbcr_last_error_message(void);
+
+// Makes PSF parameters with the defaults: NA 1.4, emission wavelength 520 nm,
+// refractive index 1.515 (oil), pixels of 65 nm, defocus 0 nm, 65 x 65 pixels,
+// oversampling 5 (those of the Rust API and of `mrbcr psf`). The caller frees them
+// with `mrbcr_psf_params_free`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params_out` is NULL.
+//
+// # Safety
+// `params_out` is NULL or points to writable memory for a pointer.
+enum mrbcr_status mrbcr_psf_params_new(struct mrbcr_psf_params **params_out);
+
+// Frees PSF parameters. NULL is accepted and does nothing.
+//
+// # Safety
+// `params` is NULL or parameters from `mrbcr_psf_params_new` that have not been freed
+// and that no other thread is using.
+void mrbcr_psf_params_free(struct mrbcr_psf_params *params);
+
+// Sets the numerical aperture of the objective: above 0 and at most the refractive
+// index. Like every PSF parameter it is checked by `mrbcr_psf_compute` (whose message
+// names the parameter and its value), so the setters can be called in any order.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters not used by another thread meanwhile.
+enum mrbcr_status mrbcr_psf_params_set_numerical_aperture(struct mrbcr_psf_params *params,
+                                                          double numerical_aperture);
+
+// Sets the emission wavelength in vacuum, nanometres (positive); checked by
+// `mrbcr_psf_compute`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters not used by another thread meanwhile.
+enum mrbcr_status mrbcr_psf_params_set_wavelength_nm(struct mrbcr_psf_params *params,
+                                                     double wavelength_nm);
+
+// Sets the refractive index of the immersion medium (at least 1: 1.0 air, 1.33
+// water, 1.515 oil); checked by `mrbcr_psf_compute`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters not used by another thread meanwhile.
+enum mrbcr_status mrbcr_psf_params_set_refractive_index(struct mrbcr_psf_params *params,
+                                                        double refractive_index);
+
+// Sets the side of a camera pixel projected into the sample plane, nanometres
+// (positive); checked by `mrbcr_psf_compute`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters not used by another thread meanwhile.
+enum mrbcr_status mrbcr_psf_params_set_pixel_size_nm(struct mrbcr_psf_params *params,
+                                                     double pixel_size_nm);
+
+// Sets the distance of the emitter from the focal plane, nanometres (finite; the
+// Born-Wolf model is symmetric in its sign, the Gaussian model needs 0); checked by
+// `mrbcr_psf_compute`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters not used by another thread meanwhile.
+enum mrbcr_status mrbcr_psf_params_set_defocus_nm(struct mrbcr_psf_params *params,
+                                                  double defocus_nm);
+
+// Sets the size of the PSF image, pixels: each side from 1 to 1024 (odd sides put
+// the centre, pixel (height / 2, width / 2), symmetrically); checked by
+// `mrbcr_psf_compute`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters not used by another thread meanwhile.
+enum mrbcr_status mrbcr_psf_params_set_size(struct mrbcr_psf_params *params,
+                                            size_t width,
+                                            size_t height);
+
+// Sets the number of points per pixel side over which the intensity is averaged
+// (1 to 16; 1 takes the value at the pixel's centre); checked by
+// `mrbcr_psf_compute`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters not used by another thread meanwhile.
+enum mrbcr_status mrbcr_psf_params_set_oversampling(struct mrbcr_psf_params *params,
+                                                    size_t oversampling);
+
+// Deconvolves an image or every plane of a stack by Richardson-Lucy with the PSF
+// `psf`, RL-TV (total-variation regularised) when `tv_lambda` > 0: reads `input`,
+// writes `output` (same width, height and planes; any pixel type, integers rounded
+// and clamped). Each plane is bit-identical to the Rust API's `richardson_lucy` of
+// that plane converted to float (integers exactly, doubles rounded to floats).
+//
+// `psf` is one plane of any size and pixel type, non-negative (it is scaled to sum
+// 1): a measured bead image or `mrbcr_psf_compute`'s result. `iterations` is at least
+// 1; `tv_lambda` is at least 0 and below 0.25 (about 0.002 is typical, 0 is plain
+// Richardson-Lucy). Negative input values count as 0: subtract the camera offset
+// first.
+//
+// `progress` may be NULL; otherwise it is called on this thread after each
+// iteration of each plane (`iterations x planes` calls, the last with 1), with
+// `user_data`, and cancels the run by returning 0. Planes run in parallel on worker
+// threads that end before the call returns.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `input`, `psf`, `output` or a data pointer is NULL.
+// `MRBCR_STATUS_INVALID_INPUT` for a bad descriptor (as for `mrbcr_deconvolve`), a
+// `psf` of more than one plane, output dimensions that differ from the input's,
+// output memory that overlaps the input's or the PSF's, `iterations` or `tv_lambda`
+// out of range (the message gives the value), a PSF with a negative, NaN or infinite
+// value or summing to 0, or a NaN or infinite input value (the message names plane,
+// row and column). `MRBCR_STATUS_CANCELLED` if `progress` returned 0. The output never
+// holds a partial result: after an error it is untouched (a problem found before any
+// work) or set to zero.
+//
+// # Safety
+// `input`, `psf` and `output` are NULL or valid descriptors whose memory is readable
+// (`input`, `psf`) and writable (`output`) as they describe, and not written by anyone
+// else during the call; `progress`, if not NULL, is safe to call with `user_data`.
+enum mrbcr_status mrbcr_richardson_lucy(const struct mrbcr_image_in *input,
+                                        const struct mrbcr_image_in *psf,
+                                        size_t iterations,
+                                        double tv_lambda,
+                                        const struct mrbcr_image_out *output,
+                                        mrbcr_progress_callback progress,
+                                        void *user_data);
+
+// Deconvolves an image or every plane of a stack by Wiener filtering with the PSF
+// `psf` and the noise-to-signal power ratio `noise_to_signal` (at least 0; typically
+// 1e-4 to 1e-1, larger for noisier images; 0 is the plain inverse filter). Images,
+// PSF and output are as for `mrbcr_richardson_lucy`; the result is linear in the
+// input and may be negative (clamped to 0 in an integer output). Each plane is
+// bit-identical to the Rust API's `wiener`.
+//
+// # Errors
+// As `mrbcr_richardson_lucy` (without cancellation), and
+// `MRBCR_STATUS_INVALID_INPUT` if `noise_to_signal` is negative or not finite (the
+// output is then zeroed).
+//
+// # Safety
+// As `mrbcr_richardson_lucy`.
+enum mrbcr_status mrbcr_wiener(const struct mrbcr_image_in *input,
+                               const struct mrbcr_image_in *psf,
+                               double noise_to_signal,
+                               const struct mrbcr_image_out *output);
+
+// Computes a PSF, normalised to sum 1, into `psf_out`: one plane of the parameters'
+// width and height, `MRBCR_PIXEL_TYPE_F32` or `MRBCR_PIXEL_TYPE_F64` (any strides).
+// `model` is an `mrbcr_psf_model` value. The values are bit-identical to the Rust
+// API's (`born_wolf_psf`, `gaussian_psf`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params`, `psf_out` or its data is NULL.
+// `MRBCR_STATUS_INVALID_INPUT` for an unknown model, a parameter out of range (the
+// message names it and its value), a defocus with the Gaussian model, an integer
+// pixel type, a size that is not the parameters' (one plane of width x height), or
+// a bad descriptor (see `mrbcr_image_out`). `psf_out` is written only on success.
+//
+// # Safety
+// `params` is NULL or valid PSF parameters no thread changes during the call;
+// `psf_out` is NULL or a valid descriptor of memory writable as it describes and not
+// accessed by anyone else during the call.
+enum mrbcr_status mrbcr_psf_compute(const struct mrbcr_psf_params *params,
+                                    uint32_t model,
+                                    const struct mrbcr_image_out *psf_out);
 
 // Deconvolves an image or a stack of planes with a model: reads `input`, writes the
 // result into `output` (same width, height and planes; any pixel type). Each plane is
@@ -441,6 +650,234 @@ enum mrbcr_status mrbcr_options_set_output_range(struct mrbcr_options *options,
 // `options` is NULL or valid options not used by another thread meanwhile.
 enum mrbcr_status mrbcr_options_set_threads(struct mrbcr_options *options,
                                             size_t threads);
+
+// Makes simulation parameters with the defaults (those of the Rust API's
+// `SimulationParams` and of `mrbcr simulate`): 256 x 256 pixels of 65 nm, drawn on a
+// grid 4 times finer; NA 1.1 to 1.4, emission 500 to 620 nm, refractive index 1.515;
+// PSFs of 129 pixels; 20 to 2000 photons at the brightest pixel over 0 to 10
+// background photons; camera offset 100 counts, gain 1, read noise 1.5 counts; 2
+// out-of-focus layers 500 to 1500 nm away. The caller frees them with
+// `mrbcr_simulation_params_free`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params_out` is NULL.
+//
+// # Safety
+// `params_out` is NULL or points to writable memory for a pointer.
+enum mrbcr_status mrbcr_simulation_params_new(struct mrbcr_simulation_params **params_out);
+
+// Frees simulation parameters. NULL is accepted and does nothing.
+//
+// # Safety
+// `params` is NULL or parameters from `mrbcr_simulation_params_new` that have not been
+// freed and that no other thread is using.
+void mrbcr_simulation_params_free(struct mrbcr_simulation_params *params);
+
+// Sets the size of the simulated images, camera pixels (each side 1 to 4096). Like
+// every simulation parameter it is checked by `mrbcr_simulate_pair` (whose message
+// names the parameter and its value), so the setters can be called in any order.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_size(struct mrbcr_simulation_params *params,
+                                                   size_t width,
+                                                   size_t height);
+
+// Sets the side of a camera pixel in the sample plane, nanometres. It must sample
+// the PSF at Nyquist or finer: below the smallest wavelength / (4 x the largest NA).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_pixel_size_nm(struct mrbcr_simulation_params *params,
+                                                            double pixel_size_nm);
+
+// Sets the number of fine grid points per camera pixel side on which structures are
+// drawn (1 to 8; the cost grows with its square).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_oversampling(struct mrbcr_simulation_params *params,
+                                                           size_t oversampling);
+
+// Sets the range of the objective's numerical aperture (above 0, min <= max, the
+// max at most the refractive index).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_numerical_aperture(struct mrbcr_simulation_params *params,
+                                                                 double min,
+                                                                 double max);
+
+// Sets the range of the emission wavelength, nanometres (above 0, min <= max).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_wavelength_nm(struct mrbcr_simulation_params *params,
+                                                            double min,
+                                                            double max);
+
+// Sets the refractive index of the immersion medium (at least the largest NA).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_refractive_index(struct mrbcr_simulation_params *params,
+                                                               double refractive_index);
+
+// Sets the side of the PSF kernels, camera pixels (odd, at most 1024): light from up
+// to half of it outside the field of view enters the image. Smaller is faster.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_psf_size(struct mrbcr_simulation_params *params,
+                                                       size_t psf_size);
+
+// Sets the range of the expected photons at the brightest pixel of the noiseless
+// image, above the background (above 0, min <= max; drawn log-uniformly).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_peak_photons(struct mrbcr_simulation_params *params,
+                                                           double min,
+                                                           double max);
+
+// Sets the range of the uniform background, photons per pixel (at least 0,
+// min <= max).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_background_photons(struct mrbcr_simulation_params *params,
+                                                                 double min,
+                                                                 double max);
+
+// Sets the camera: `counts = round(gain x Poisson(photons) + offset + read_noise x
+// N(0, 1))`, clipped to 0 to 65535. `offset` (counts) and `read_noise` (counts) are
+// at least 0, `gain` (counts per photon) above 0.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_camera(struct mrbcr_simulation_params *params,
+                                                     double offset,
+                                                     double gain,
+                                                     double read_noise);
+
+// Sets the number of layers above or below the focal plane, imaged through defocused
+// PSFs (out-of-focus light, not in the ground truth): 0 to 16.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_out_of_focus_layers(struct mrbcr_simulation_params *params,
+                                                                  size_t layers);
+
+// Sets the range of the distance of each out-of-focus layer from the focal plane,
+// nanometres (at least 0, min <= max; the side, above or below, is drawn too).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params` is NULL.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters not used by another thread
+// meanwhile.
+enum mrbcr_status mrbcr_simulation_params_set_defocus_nm(struct mrbcr_simulation_params *params,
+                                                         double min,
+                                                         double max);
+
+// Simulates image `index` of the set seeded with `seed`: the raw camera counts into
+// `raw_out` and the ground truth (the in-focus structures on the camera grid,
+// expected photons per pixel, before blurring) into `truth_out`. Each is one plane of
+// the parameters' width and height, of any pixel type (`MRBCR_PIXEL_TYPE_U16` holds
+// the counts exactly, `MRBCR_PIXEL_TYPE_F32` the truth; integers are rounded and
+// clamped). The same arguments give the same images, bit-identical to the Rust API's
+// `simulate_pair`.
+//
+// `psf_params_out` may be NULL; otherwise it is an existing handle (from
+// `mrbcr_psf_params_new`) whose every value is replaced by the image's in-focus PSF
+// (the NA and wavelength drawn for it, the refractive index, pixel size and PSF size
+// of `params`, in focus): `mrbcr_psf_compute` with `MRBCR_PSF_MODEL_BORN_WOLF` then
+// gives the true PSF, for a deconvolution that knows it.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `params`, `raw_out`, `truth_out` or a data pointer
+// is NULL. `MRBCR_STATUS_INVALID_INPUT` if a parameter is out of range (the message
+// names it and its value), for a bad descriptor, an image that is not one plane of
+// the parameters' size, or `raw_out` and `truth_out` that overlap. The images and
+// `psf_params_out` are written only on success.
+//
+// # Safety
+// `params` is NULL or valid simulation parameters no thread changes during the call;
+// `raw_out` and `truth_out` are NULL or valid descriptors of memory writable as they
+// describe and not accessed by anyone else during the call; `psf_params_out` is NULL
+// or valid PSF parameters no other thread uses during the call.
+enum mrbcr_status mrbcr_simulate_pair(const struct mrbcr_simulation_params *params,
+                                      uint64_t seed,
+                                      uint64_t index,
+                                      const struct mrbcr_image_out *raw_out,
+                                      const struct mrbcr_image_out *truth_out,
+                                      struct mrbcr_psf_params *psf_params_out);
+
+// Scores a restoration against its ground truth, as the Rust API's `score` (and
+// `mrbcr eval`): PSNR (dB) and SSIM (Gaussian window of sigma 1.5, 11 x 11), both
+// after the least-squares affine fit of `restored` to `truth`, so that intensity
+// scale and offset do not count; the dynamic range is the truth's max - min.
+// `restored` and `truth` are one plane each, of one size (at least 11 x 11), any pixel
+// types.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a pointer parameter or a data pointer is NULL.
+// `MRBCR_STATUS_INVALID_INPUT` for a bad descriptor, an image of more than one plane,
+// sizes that differ or are below 11 x 11, a NaN or infinite value, or a constant
+// ground truth. `psnr_out` and `ssim_out` are written only on success.
+//
+// # Safety
+// `restored` and `truth` are NULL or valid descriptors of readable memory;
+// `psnr_out` and `ssim_out` are NULL or point to writable doubles.
+enum mrbcr_status mrbcr_score(const struct mrbcr_image_in *restored,
+                              const struct mrbcr_image_in *truth,
+                              double *psnr_out,
+                              double *ssim_out);
 
 #ifdef __cplusplus
 }  // extern "C"

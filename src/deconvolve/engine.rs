@@ -13,7 +13,10 @@
 //!
 //! Memory: the input and output (the caller's), the per-plane statistics, one band of
 //! `tile x width` f32, and per worker one tile's input and the network's working set
-//! (kept by the model between runs, see [`Model::take_workspace`]).
+//! (kept by the model between runs, see [`Model::take_workspace`]). There are as many
+//! workers as threads, but never more than half of the available memory holds (see
+//! [`workers_that_fit`]): a machine with many cores and little memory, or a whole-plane
+//! run of a big image, gets fewer workers rather than running out of memory.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -114,6 +117,29 @@ fn run_in_pool<T: Pixel, U: Pixel>(
     result
 }
 
+/// Bytes of network working memory per tile pixel (measured: about 360 MiB for a
+/// 512 x 512 tile), plus the tile's input and output.
+const WORKING_BYTES_PER_PIXEL: usize = 1_400;
+
+/// How many workers, each running one tile of `tile_pixels`, fit in half of the
+/// `available` memory (at least one; any number if the amount is unknown). Fewer workers
+/// than threads still use every thread: each tile's layers run in parallel too, so this
+/// only trades some speed for memory, and results do not depend on it.
+fn workers_that_fit(tile_pixels: usize, available: Option<usize>) -> usize {
+    match available {
+        Some(bytes) => (bytes / 2 / (tile_pixels * WORKING_BYTES_PER_PIXEL).max(1)).max(1),
+        None => usize::MAX,
+    }
+}
+
+/// The memory the system can give without swapping (Linux `MemAvailable`), if known.
+fn available_memory() -> Option<usize> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// How a plane maps to the network's range (per-tile scalings are made per tile).
 fn plane_scaling<T: Pixel>(
     plane: ArrayView2<T>,
@@ -183,6 +209,10 @@ impl<T: Pixel> Jobs<'_, T> {
         mut progress: Option<Progress>,
     ) -> Result<()> {
         let total = self.count();
+        let tile_pixels = self.rows.tile * self.cols.tile;
+        let worker_count = threads
+            .min(total)
+            .min(workers_that_fit(tile_pixels, available_memory()));
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         let (sender, receiver) = mpsc::channel::<TileResult>();
@@ -190,7 +220,7 @@ impl<T: Pixel> Jobs<'_, T> {
             let (next, stop) = (&next, &stop);
             scope.spawn(move || {
                 pool.scope(|workers| {
-                    for _ in 0..threads.min(total) {
+                    for _ in 0..worker_count {
                         let sender = sender.clone();
                         workers.spawn(move |_| self.work(next, stop, &sender));
                     }
@@ -344,5 +374,21 @@ impl<T: Pixel> Jobs<'_, T> {
             top.assign(&bottom);
         }
         band.slice_mut(s![keep.., ..]).fill(0.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_are_limited_by_memory() {
+        let tile = 512 * 512;
+        let per_worker = tile * WORKING_BYTES_PER_PIXEL;
+        assert_eq!(workers_that_fit(tile, None), usize::MAX);
+        assert_eq!(workers_that_fit(tile, Some(16 * per_worker)), 8);
+        assert_eq!(workers_that_fit(tile, Some(per_worker)), 1);
+        assert_eq!(workers_that_fit(8192 * 8192, Some(1 << 30)), 1);
+        assert!(available_memory().is_some_and(|m| m > 0));
     }
 }

@@ -78,17 +78,17 @@ pub struct mrbcr_image_out {
     pub plane_stride: usize,
 }
 
-/// A progress report: called on the thread that called `mrbcr_deconvolve`, after each
-/// tile, with the fraction of the work done (0 to 1] and the caller's `user_data`.
-/// Return nonzero to continue, 0 to cancel (`mrbcr_deconvolve` then returns
-/// `MRBCR_STATUS_CANCELLED` soon after and the output is zeroed). It must not call
-/// `mrbcr_deconvolve` itself.
+/// A progress report: called on the thread that called `mrbcr_deconvolve` (after each
+/// tile) or `mrbcr_richardson_lucy` (after each iteration of a plane), with the
+/// fraction of the work done (0 to 1] and the caller's `user_data`. Return nonzero to
+/// continue, 0 to cancel (the function then returns `MRBCR_STATUS_CANCELLED` soon
+/// after and the output is zeroed). It must not call the function that called it.
 #[allow(non_camel_case_types)]
 pub type mrbcr_progress_callback =
     Option<unsafe extern "C" fn(fraction: f64, user_data: *mut c_void) -> c_int>;
 
 /// A checked image layout, strides in elements, with the bytes it spans.
-struct Layout {
+pub(crate) struct Layout {
     pixel_type: PixelType,
     planes: usize,
     height: usize,
@@ -198,6 +198,11 @@ impl Descriptor {
 }
 
 impl Layout {
+    /// True if the two images share memory.
+    pub(crate) fn overlaps(&self, other: &Layout) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
     /// A read-only view of the pixels.
     ///
     /// # Safety
@@ -220,6 +225,72 @@ impl Layout {
             (self.planes, self.height, self.width).strides((self.plane_stride, self.row_stride, 1));
         // SAFETY: as in `view`; the checked strides never reach one pixel twice.
         unsafe { ArrayViewMut3::from_shape_ptr(shape, data.cast::<T>()) }
+    }
+}
+
+impl mrbcr_image_in {
+    /// Checks the descriptor of the image passed as the parameter `what` (`input`,
+    /// `psf`, ...): its layout and a view of its pixels.
+    ///
+    /// # Safety
+    /// The memory is readable as the descriptor says and not written during `'a`.
+    pub(crate) unsafe fn checked_view<'a>(&self, what: &str) -> FfiResult<(Layout, StackView<'a>)> {
+        non_null(self.data, &format!("{what}->data"))?;
+        let layout = Descriptor {
+            data: self.data as usize,
+            pixel_type: self.pixel_type,
+            width: self.width,
+            height: self.height,
+            planes: self.planes,
+            row_stride: self.row_stride,
+            plane_stride: self.plane_stride,
+        }
+        .layout(what)?;
+        // SAFETY: the layout was checked; the memory is valid by the caller's contract.
+        let view = unsafe {
+            match layout.pixel_type {
+                PixelType::U8 => StackView::U8(layout.view(self.data)),
+                PixelType::U16 => StackView::U16(layout.view(self.data)),
+                PixelType::F32 => StackView::F32(layout.view(self.data)),
+                PixelType::F64 => StackView::F64(layout.view(self.data)),
+            }
+        };
+        Ok((layout, view))
+    }
+}
+
+impl mrbcr_image_out {
+    /// Checks the descriptor of the image passed as the parameter `what` (`output`,
+    /// `psf_out`, ...): its layout and a writable view of its pixels.
+    ///
+    /// # Safety
+    /// The memory is writable as the descriptor says and not otherwise accessed during
+    /// `'a` (the caller checks that it does not overlap the other images of the call).
+    pub(crate) unsafe fn checked_view<'a>(
+        &self,
+        what: &str,
+    ) -> FfiResult<(Layout, StackViewMut<'a>)> {
+        non_null(self.data, &format!("{what}->data"))?;
+        let layout = Descriptor {
+            data: self.data as usize,
+            pixel_type: self.pixel_type,
+            width: self.width,
+            height: self.height,
+            planes: self.planes,
+            row_stride: self.row_stride,
+            plane_stride: self.plane_stride,
+        }
+        .layout(what)?;
+        // SAFETY: the layout was checked; the memory is valid by the caller's contract.
+        let view = unsafe {
+            match layout.pixel_type {
+                PixelType::U8 => StackViewMut::U8(layout.view_mut(self.data)),
+                PixelType::U16 => StackViewMut::U16(layout.view_mut(self.data)),
+                PixelType::F32 => StackViewMut::F32(layout.view_mut(self.data)),
+                PixelType::F64 => StackViewMut::F64(layout.view_mut(self.data)),
+            }
+        };
+        Ok((layout, view))
     }
 }
 
@@ -270,54 +341,18 @@ pub unsafe extern "C" fn mrbcr_deconvolve(
                 non_null(output, "output")?,
             )
         };
-        non_null(input.data, "input->data")?;
-        non_null(output.data, "output->data")?;
-        let input_layout = Descriptor {
-            data: input.data as usize,
-            pixel_type: input.pixel_type,
-            width: input.width,
-            height: input.height,
-            planes: input.planes,
-            row_stride: input.row_stride,
-            plane_stride: input.plane_stride,
-        }
-        .layout("input")?;
-        let output_layout = Descriptor {
-            data: output.data as usize,
-            pixel_type: output.pixel_type,
-            width: output.width,
-            height: output.height,
-            planes: output.planes,
-            row_stride: output.row_stride,
-            plane_stride: output.plane_stride,
-        }
-        .layout("output")?;
-        if input_layout.start < output_layout.end && output_layout.start < input_layout.end {
+        // SAFETY (views): the memory is valid by the caller's contract; input and
+        // output are checked not to overlap before any work.
+        let (input_layout, input_view) = unsafe { input.checked_view("input") }?;
+        // SAFETY: as above.
+        let (output_layout, output_view) = unsafe { output.checked_view("output") }?;
+        if input_layout.overlaps(&output_layout) {
             return Err(Failure::invalid(
                 "the output's memory overlaps the input's: deconvolution cannot run in place",
             ));
         }
         // SAFETY: NULL or valid and unchanged during the call, by the caller's contract.
         let options = unsafe { options_or_default(options) };
-        // SAFETY (views): the layouts were checked, the memory is valid by the caller's
-        // contract, and input and output do not overlap.
-        let input_view = unsafe {
-            match input_layout.pixel_type {
-                PixelType::U8 => StackView::U8(input_layout.view(input.data)),
-                PixelType::U16 => StackView::U16(input_layout.view(input.data)),
-                PixelType::F32 => StackView::F32(input_layout.view(input.data)),
-                PixelType::F64 => StackView::F64(input_layout.view(input.data)),
-            }
-        };
-        // SAFETY: as above.
-        let output_view = unsafe {
-            match output_layout.pixel_type {
-                PixelType::U8 => StackViewMut::U8(output_layout.view_mut(output.data)),
-                PixelType::U16 => StackViewMut::U16(output_layout.view_mut(output.data)),
-                PixelType::F32 => StackViewMut::F32(output_layout.view_mut(output.data)),
-                PixelType::F64 => StackViewMut::F64(output_layout.view_mut(output.data)),
-            }
-        };
         let mut report = progress.map(|callback| {
             // SAFETY: the callback is safe to call with user_data, by the caller's
             // contract.

@@ -13,10 +13,19 @@
 //! a panic becomes [`mrbcr_status::Panic`] with its message, never an unwind across
 //! the boundary.
 
+mod classical;
 mod deconvolve;
 mod model;
 mod options;
+mod simulate;
 
+pub use classical::{
+    mrbcr_psf_compute, mrbcr_psf_model, mrbcr_psf_params, mrbcr_psf_params_free,
+    mrbcr_psf_params_new, mrbcr_psf_params_set_defocus_nm, mrbcr_psf_params_set_numerical_aperture,
+    mrbcr_psf_params_set_oversampling, mrbcr_psf_params_set_pixel_size_nm,
+    mrbcr_psf_params_set_refractive_index, mrbcr_psf_params_set_size,
+    mrbcr_psf_params_set_wavelength_nm, mrbcr_richardson_lucy, mrbcr_wiener,
+};
 pub use deconvolve::{
     mrbcr_deconvolve, mrbcr_image_in, mrbcr_image_out, mrbcr_pixel_type, mrbcr_progress_callback,
 };
@@ -28,6 +37,16 @@ pub use options::{
     mrbcr_options, mrbcr_options_free, mrbcr_options_new, mrbcr_options_set_normalization,
     mrbcr_options_set_output_range, mrbcr_options_set_overlap, mrbcr_options_set_percentiles,
     mrbcr_options_set_threads, mrbcr_options_set_tile, mrbcr_output_range,
+};
+pub use simulate::{
+    mrbcr_score, mrbcr_simulate_pair, mrbcr_simulation_params, mrbcr_simulation_params_free,
+    mrbcr_simulation_params_new, mrbcr_simulation_params_set_background_photons,
+    mrbcr_simulation_params_set_camera, mrbcr_simulation_params_set_defocus_nm,
+    mrbcr_simulation_params_set_numerical_aperture,
+    mrbcr_simulation_params_set_out_of_focus_layers, mrbcr_simulation_params_set_oversampling,
+    mrbcr_simulation_params_set_peak_photons, mrbcr_simulation_params_set_pixel_size_nm,
+    mrbcr_simulation_params_set_psf_size, mrbcr_simulation_params_set_refractive_index,
+    mrbcr_simulation_params_set_size, mrbcr_simulation_params_set_wavelength_nm,
 };
 
 use std::cell::RefCell;
