@@ -16,22 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "fixtures.h"
 #include "mrbcr.h"
-
-static int failures = 0;
-static int checks = 0;
-
-/* Records a check; on failure prints it with the library's last error message. */
-#define CHECK(cond, what)                                                              \
-    do {                                                                               \
-        checks++;                                                                      \
-        if (!(cond)) {                                                                 \
-            failures++;                                                                \
-            fprintf(stderr, "%s:%d: FAILED: %s (%s); last error: '%s'\n", __FILE__,     \
-                    __LINE__, what, #cond, mrbcr_last_error_message());                \
-        }                                                                              \
-    } while (0)
 
 /* True if the thread's last error message contains `part`. */
 static int message_has(const char *part) {

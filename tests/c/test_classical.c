@@ -15,22 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "fixtures.h"
 #include "mrbcr.h"
-
-static int failures = 0;
-static int checks = 0;
-
-/* Records a check; on failure prints it with the library's last error message. */
-#define CHECK(cond, what)                                                              \
-    do {                                                                               \
-        checks++;                                                                      \
-        if (!(cond)) {                                                                 \
-            failures++;                                                                \
-            fprintf(stderr, "%s:%d: FAILED: %s (%s); last error: '%s'\n", __FILE__,     \
-                    __LINE__, what, #cond, mrbcr_last_error_message());                \
-        }                                                                              \
-    } while (0)
 
 /* Checks that `call` returned `status` and left a message containing `part`. */
 #define EXPECT_FAILURE(call, status, part, what)                                       \
