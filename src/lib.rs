@@ -28,6 +28,7 @@ pub mod model;
 pub mod network;
 pub mod rng;
 pub mod simulate;
+pub mod train;
 
 pub use deconvolve::{deconvolve, deconvolve_into, DeconvolveOptions, Normalization, OutputRange};
 pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};

@@ -11,14 +11,21 @@ use rayon::prelude::*;
 
 use super::layout::PlaneGeometry;
 
+/// How one output index of a bilinear resize reads its axis: `lo + (hi - lo) * t`.
+/// Public so that training can apply the resize's adjoint with the very same weights.
 #[derive(Debug, Clone, Copy)]
-struct Lerp {
-    lo: usize,
-    hi: usize,
-    t: f32,
+pub struct Lerp {
+    /// The lower source index.
+    pub lo: usize,
+    /// The upper source index.
+    pub hi: usize,
+    /// The weight of `hi`.
+    pub t: f32,
 }
 
-fn axis_lerps(in_size: usize, out_size: usize) -> Vec<Lerp> {
+/// The interpolation of every output index along one axis resized from `in_size` to
+/// `out_size` (see the module documentation).
+pub fn axis_lerps(in_size: usize, out_size: usize) -> Vec<Lerp> {
     let scale = in_size as f32 / out_size as f32;
     (0..out_size)
         .map(|d| {

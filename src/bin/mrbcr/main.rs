@@ -4,6 +4,7 @@ mod bench;
 mod bench_images;
 mod classical;
 mod deconvolve;
+mod train;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -42,6 +43,9 @@ enum Command {
     /// Compare raw, Wiener, Richardson-Lucy and optionally an m-rBCR model on
     /// simulated images (mean PSNR, SSIM and time per megapixel).
     BenchQuality(classical::BenchQualityArgs),
+    /// Train m-rBCR (from scratch or a model file) on simulated widefield pairs or
+    /// on your own low/high-quality TIFF pairs; resumable.
+    Train(train::TrainArgs),
     /// Convert a TensorFlow checkpoint of m-rBCR (the authors' weights, or DeBCR's
     /// m-rBCR) into an mrbcr model file. No TensorFlow needed.
     ImportTf {
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => classical::run_simulate(&args),
         Command::Eval(args) => classical::run_eval(&args),
         Command::BenchQuality(args) => classical::run_bench_quality(&args),
+        Command::Train(args) => train::run(&args),
         Command::ImportTf {
             prefix,
             output,

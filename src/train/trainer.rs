@@ -1,0 +1,394 @@
+//! The training loop: batches of random patches, Adam steps, validation, early
+//! stopping, checkpoints and progress lines; resumable bit for bit.
+//!
+//! Step `k` (1-based) draws its batch from a generator seeded by `(seed, k)`; a step's
+//! result does not depend on the thread count (see [`super::step`]); validation happens
+//! at every multiple of `validate_every` steps. So a run stopped after any checkpoint
+//! and resumed gives exactly the weights of an uninterrupted run.
+//!
+//! Files written to the output directory: the checkpoint ([`super::checkpoint`]),
+//! `best.safetensors` (the weights of the lowest validation loss so far) and, at the
+//! end, `model.safetensors`: the best weights (the last ones if no validation ran),
+//! with metadata recording how they were made.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::adam::{Adam, AdamConfig};
+use super::checkpoint::{load_checkpoint, save_checkpoint, TrainState};
+use super::data::{random_sample, ImagePair, PatchOptions};
+use super::loss::sample_loss_f32;
+use super::step::{train_step, Sample};
+use crate::error::{Error, Result};
+use crate::formats::model_file::{load_model, save_model, ModelMetadata};
+use crate::network::{Network, Weights, Workspace};
+use crate::rng::SplitMix64;
+
+/// File name of the best weights so far.
+pub const BEST_FILE: &str = "best.safetensors";
+/// File name of the final model.
+pub const MODEL_FILE: &str = "model.safetensors";
+
+/// The settings of a training run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Side of the square training patches (a multiple of 4, at least 16).
+    pub patch_size: usize,
+    /// Patches per step.
+    pub batch_size: usize,
+    /// Stop after this many steps in all (a resumed run counts the earlier ones).
+    pub max_steps: u64,
+    /// The optimiser.
+    pub adam: AdamConfig,
+    /// Seed of the patch draws and augmentation.
+    pub seed: u64,
+    /// Random flips and 90-degree rotations.
+    pub flips: bool,
+    /// The authors' Gaussian noise augmentation.
+    pub noise: bool,
+    /// A progress line every this many steps.
+    pub log_every: u64,
+    /// Validate every this many steps (0: never).
+    pub validate_every: u64,
+    /// Stop after this many validations without a new best (0: never stop early).
+    pub patience: usize,
+    /// Save a checkpoint every this many steps (and always at the end).
+    pub checkpoint_every: u64,
+    /// Where checkpoints and the model go.
+    pub output_dir: PathBuf,
+}
+
+impl Default for TrainConfig {
+    /// Patches of 128, batches of 8, 10,000 steps, Keras' Adam, seed 1, flips and
+    /// noise on, a line every 10 steps, validation every 200 steps with a patience of
+    /// 10, a checkpoint every 100 steps, into `train-run`.
+    fn default() -> TrainConfig {
+        TrainConfig {
+            patch_size: 128,
+            batch_size: 8,
+            max_steps: 10_000,
+            adam: AdamConfig::default(),
+            seed: 1,
+            flips: true,
+            noise: true,
+            log_every: 10,
+            validate_every: 200,
+            patience: 10,
+            checkpoint_every: 100,
+            output_dir: PathBuf::from("train-run"),
+        }
+    }
+}
+
+/// The data of a run.
+#[derive(Debug, Clone)]
+pub struct TrainingSet {
+    /// Whole images to draw training patches from.
+    pub train: Vec<ImagePair>,
+    /// Fixed validation samples (normalised patches).
+    pub validation: Vec<Sample>,
+    /// How the data were made (e.g. simulator settings), recorded in the model's
+    /// metadata as `data.<key>`.
+    pub description: BTreeMap<String, String>,
+}
+
+/// Where the weights of a new run start.
+#[derive(Debug, Clone)]
+pub struct Initialization {
+    /// The weights.
+    pub weights: Weights,
+    /// What they are, for the metadata (`glorot-uniform seed 1`, a file name, ...).
+    pub description: String,
+}
+
+/// One progress line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// Steps done.
+    pub step: u64,
+    /// Mean training loss over the steps since the previous line.
+    pub train_loss: f64,
+    /// Validation loss, if this step validated.
+    pub val_loss: Option<f64>,
+    /// Wall-clock seconds per step since the previous line.
+    pub seconds_per_step: f64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOutcome {
+    /// Steps done in all.
+    pub steps: u64,
+    /// Lowest validation loss (infinite if none ran) and its step.
+    pub best_val_loss: f64,
+    /// Step of the lowest validation loss.
+    pub best_step: u64,
+    /// True if early stopping ended the run.
+    pub stopped_early: bool,
+    /// The final model file.
+    pub model_path: PathBuf,
+}
+
+impl TrainConfig {
+    /// Checks the settings against the data.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] naming the first unusable setting.
+    pub fn validate(&self, data: &TrainingSet) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidInput(m));
+        if self.patch_size < 16 || !self.patch_size.is_multiple_of(4) {
+            return bad(format!(
+                "the patch size must be a multiple of 4 and at least 16, got {}",
+                self.patch_size
+            ));
+        }
+        if self.batch_size == 0 || self.log_every == 0 || self.checkpoint_every == 0 {
+            return bad(
+                "the batch size, log interval and checkpoint interval must be positive".into(),
+            );
+        }
+        if data.train.is_empty() {
+            return bad("no training images".into());
+        }
+        if let Some(small) = data
+            .train
+            .iter()
+            .position(|p| p.input.nrows() < self.patch_size || p.input.ncols() < self.patch_size)
+        {
+            let (h, w) = data.train[small].input.dim();
+            return bad(format!(
+                "training image {} is {h} x {w} pixels, smaller than the {} x {} patches",
+                small + 1,
+                self.patch_size,
+                self.patch_size
+            ));
+        }
+        if self.validate_every > 0 && data.validation.is_empty() {
+            return bad("validation is asked for but there are no validation samples".into());
+        }
+        let lr = self.adam.learning_rate;
+        if !(lr.is_finite() && lr > 0.0) {
+            return bad(format!("the learning rate must be positive, got {lr}"));
+        }
+        Ok(())
+    }
+
+    /// The settings a resumed run must share with the run it continues.
+    fn fingerprint(&self, data: &TrainingSet) -> String {
+        let a = self.adam;
+        format!(
+            "patch={} batch={} seed={} flips={} noise={} lr={} betas={},{} eps={} validate_every={} patience={} data={:?}",
+            self.patch_size,
+            self.batch_size,
+            self.seed,
+            self.flips,
+            self.noise,
+            a.learning_rate,
+            a.beta1,
+            a.beta2,
+            a.epsilon,
+            self.validate_every,
+            self.patience,
+            data.description
+        )
+    }
+}
+
+/// The mean loss of the network with `weights` over `samples` (inference forward
+/// passes, in parallel; the sum is taken in sample order).
+///
+/// # Errors
+/// [`Error::InvalidInput`] if a sample's sides are not multiples of 4; an empty set
+/// gives an error too.
+pub fn validation_loss(weights: &Weights, samples: &[Sample]) -> Result<f64> {
+    if samples.is_empty() {
+        return Err(Error::InvalidInput("no validation samples".into()));
+    }
+    let network = Network::new(weights);
+    let losses: Vec<f64> = samples
+        .par_iter()
+        .map_init(Workspace::new, |ws, s| {
+            let out = network.forward_all(s.input.view(), ws, None)?;
+            let z2 = out.z2.as_ref().expect("asked for");
+            let z4 = out.z4.as_ref().expect("asked for");
+            Ok(sample_loss_f32([&out.z0, z2, z4], s.truth.view()).0)
+        })
+        .collect::<Result<_>>()?;
+    Ok(losses.iter().sum::<f64>() / samples.len() as f64)
+}
+
+/// The generator of step `step`'s random draws.
+fn step_rng(seed: u64, step: u64) -> SplitMix64 {
+    let mut mix = SplitMix64::new(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    SplitMix64::new(mix.next_u64())
+}
+
+/// Metadata of the models this run writes.
+fn model_metadata(
+    config: &TrainConfig,
+    data: &TrainingSet,
+    init: &str,
+    state: &TrainState,
+    last_train_loss: f64,
+) -> ModelMetadata {
+    let mut m = ModelMetadata::new("m-rBCR (mrbcr train)");
+    m.description = "m-rBCR trained with mrbcr's CPU trainer".into();
+    m.input_normalization = "per-tile-minmax".into();
+    m.train_patch_size = Some(config.patch_size);
+    m.provenance = format!("trained by mrbcr train from {init}");
+    let a = config.adam;
+    let mut extra: BTreeMap<String, String> = [
+        ("train.steps", state.adam.step.to_string()),
+        ("train.seed", config.seed.to_string()),
+        ("train.batch_size", config.batch_size.to_string()),
+        ("train.patch_size", config.patch_size.to_string()),
+        ("train.learning_rate", a.learning_rate.to_string()),
+        (
+            "train.adam",
+            format!("beta1={} beta2={} epsilon={}", a.beta1, a.beta2, a.epsilon),
+        ),
+        (
+            "train.augmentation",
+            format!("flips={} noise={}", config.flips, config.noise),
+        ),
+        (
+            "train.normalization",
+            "input and truth each min-max to [0, 1] per patch".into(),
+        ),
+        (
+            "train.loss",
+            "sum over scales 0,2,4 of MSE + 0.5 mean|FFT2 difference| (2-D FFT)".into(),
+        ),
+        ("train.init", init.to_string()),
+        ("train.last_train_loss", last_train_loss.to_string()),
+        ("train.best_val_loss", state.best_val_loss.to_string()),
+        ("train.best_step", state.best_step.to_string()),
+        (
+            "train.validation_samples",
+            data.validation.len().to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in &data.description {
+        extra.insert(format!("data.{k}"), v.clone());
+    }
+    m.extra = extra;
+    m
+}
+
+/// Runs (or, with `resume`, continues) a training run; `log` is shown a progress line
+/// every `log_every` steps and at every validation.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for unusable settings, an existing checkpoint without
+/// `resume` (or a checkpoint of a run with other settings), or a diverging run;
+/// [`Error::Io`] and model-file errors for files that cannot be written or read.
+pub fn train(
+    config: &TrainConfig,
+    data: &TrainingSet,
+    init: &Initialization,
+    resume: bool,
+    log: &mut dyn FnMut(&Progress),
+) -> Result<TrainOutcome> {
+    config.validate(data)?;
+    let dir = &config.output_dir;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let fingerprint = config.fingerprint(data);
+    let mut state = match load_checkpoint(dir)? {
+        Some(state) if resume => {
+            if state.fingerprint != fingerprint {
+                return Err(Error::InvalidInput(format!(
+                    "the checkpoint in {} comes from a run with other settings:\n  it: {}\n  now: {}",
+                    dir.display(),
+                    state.fingerprint,
+                    fingerprint
+                )));
+            }
+            state
+        }
+        Some(_) => {
+            return Err(Error::InvalidInput(format!(
+                "{} already holds a training checkpoint: resume it, or choose another directory",
+                dir.display()
+            )))
+        }
+        None => TrainState {
+            adam: Adam::new(config.adam, &init.weights),
+            weights: init.weights.clone(),
+            best_val_loss: f64::INFINITY,
+            best_step: 0,
+            stale_validations: 0,
+            fingerprint,
+        },
+    };
+    let options = PatchOptions {
+        size: config.patch_size,
+        flips: config.flips,
+        noise: config.noise,
+    };
+    let (mut window_loss, mut window_steps, mut window_start) = (0.0, 0u64, Instant::now());
+    let mut last_train_loss = f64::NAN;
+    // A run that already stopped early stays stopped.
+    let mut stopped_early = config.patience > 0 && state.stale_validations >= config.patience;
+    while state.adam.step < config.max_steps && !stopped_early {
+        let step = state.adam.step + 1;
+        let mut rng = step_rng(config.seed, step);
+        let batch: Vec<Sample> = (0..config.batch_size)
+            .map(|_| random_sample(&data.train, &options, &mut rng))
+            .collect();
+        let loss = train_step(&mut state.weights, &mut state.adam, &batch)?;
+        last_train_loss = loss;
+        window_loss += loss;
+        window_steps += 1;
+        let mut val_loss = None;
+        if config.validate_every > 0 && step.is_multiple_of(config.validate_every) {
+            let v = validation_loss(&state.weights, &data.validation)?;
+            val_loss = Some(v);
+            if v < state.best_val_loss {
+                state.best_val_loss = v;
+                state.best_step = step;
+                state.stale_validations = 0;
+                let meta = model_metadata(config, data, &init.description, &state, loss);
+                save_model(&dir.join(BEST_FILE), &state.weights, &meta)?;
+            } else {
+                state.stale_validations += 1;
+                stopped_early = config.patience > 0 && state.stale_validations >= config.patience;
+            }
+        }
+        if step.is_multiple_of(config.log_every) || val_loss.is_some() {
+            log(&Progress {
+                step,
+                train_loss: window_loss / window_steps as f64,
+                val_loss,
+                seconds_per_step: window_start.elapsed().as_secs_f64() / window_steps as f64,
+            });
+            (window_loss, window_steps, window_start) = (0.0, 0, Instant::now());
+        }
+        let last = stopped_early || step == config.max_steps;
+        if step.is_multiple_of(config.checkpoint_every) || last {
+            let meta = model_metadata(config, data, &init.description, &state, loss);
+            save_checkpoint(dir, &state, &meta)?;
+        }
+    }
+    let meta = model_metadata(config, data, &init.description, &state, last_train_loss);
+    let best = dir.join(BEST_FILE);
+    let final_weights = if best.exists() {
+        load_model(&best)?.0
+    } else {
+        state.weights.clone()
+    };
+    let model_path = dir.join(MODEL_FILE);
+    save_model(&model_path, &final_weights, &meta)?;
+    Ok(TrainOutcome {
+        steps: state.adam.step,
+        best_val_loss: state.best_val_loss,
+        best_step: state.best_step,
+        stopped_early,
+        model_path,
+    })
+}
