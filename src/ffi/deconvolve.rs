@@ -228,6 +228,21 @@ impl Layout {
     }
 }
 
+/// The [`Descriptor`] of an `mrbcr_image_in` or `mrbcr_image_out` (same fields).
+macro_rules! descriptor {
+    ($image:expr) => {
+        Descriptor {
+            data: $image.data as usize,
+            pixel_type: $image.pixel_type,
+            width: $image.width,
+            height: $image.height,
+            planes: $image.planes,
+            row_stride: $image.row_stride,
+            plane_stride: $image.plane_stride,
+        }
+    };
+}
+
 impl mrbcr_image_in {
     /// Checks the descriptor of the image passed as the parameter `what` (`input`,
     /// `psf`, ...): its layout and a view of its pixels.
@@ -236,16 +251,7 @@ impl mrbcr_image_in {
     /// The memory is readable as the descriptor says and not written during `'a`.
     pub(crate) unsafe fn checked_view<'a>(&self, what: &str) -> FfiResult<(Layout, StackView<'a>)> {
         non_null(self.data, &format!("{what}->data"))?;
-        let layout = Descriptor {
-            data: self.data as usize,
-            pixel_type: self.pixel_type,
-            width: self.width,
-            height: self.height,
-            planes: self.planes,
-            row_stride: self.row_stride,
-            plane_stride: self.plane_stride,
-        }
-        .layout(what)?;
+        let layout = descriptor!(self).layout(what)?;
         // SAFETY: the layout was checked; the memory is valid by the caller's contract.
         let view = unsafe {
             match layout.pixel_type {
@@ -271,16 +277,7 @@ impl mrbcr_image_out {
         what: &str,
     ) -> FfiResult<(Layout, StackViewMut<'a>)> {
         non_null(self.data, &format!("{what}->data"))?;
-        let layout = Descriptor {
-            data: self.data as usize,
-            pixel_type: self.pixel_type,
-            width: self.width,
-            height: self.height,
-            planes: self.planes,
-            row_stride: self.row_stride,
-            plane_stride: self.plane_stride,
-        }
-        .layout(what)?;
+        let layout = descriptor!(self).layout(what)?;
         // SAFETY: the layout was checked; the memory is valid by the caller's contract.
         let view = unsafe {
             match layout.pixel_type {

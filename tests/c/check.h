@@ -1,8 +1,10 @@
 /* The checks of the C tests: each counted, a failure printed with the library's last
- * error message. Include once per test program (the counters are its own). */
+ * error message; and a progress callback that records what it saw. Include once per
+ * test program (the counters are its own). */
 #ifndef MRBCR_TEST_CHECK_H
 #define MRBCR_TEST_CHECK_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,5 +23,22 @@ static int checks = 0;
                     __LINE__, what, #cond, mrbcr_last_error_message());                \
         }                                                                              \
     } while (0)
+
+/* What a progress callback saw. */
+typedef struct progress_log {
+    double fractions[4096];
+    size_t calls;
+    size_t cancel_at; /* return 0 at this call (1-based); 0 = never */
+} progress_log;
+
+/* A progress callback recording into the progress_log at `user_data`. */
+static int record_progress(double fraction, void *user_data) {
+    progress_log *log = user_data;
+    if (log->calls < sizeof log->fractions / sizeof log->fractions[0]) {
+        log->fractions[log->calls] = fraction;
+    }
+    log->calls++;
+    return log->cancel_at == 0 || log->calls < log->cancel_at;
+}
 
 #endif

@@ -147,22 +147,6 @@ static void test_case_strided(const mrbcr_model *model, const test_case *c, cons
     free(out_buf);
 }
 
-/* What the progress callback saw. */
-typedef struct progress_log {
-    double fractions[4096];
-    size_t calls;
-    size_t cancel_at; /* return 0 at this call (1-based); 0 = never */
-} progress_log;
-
-static int record_progress(double fraction, void *user_data) {
-    progress_log *log = user_data;
-    if (log->calls < sizeof log->fractions / sizeof log->fractions[0]) {
-        log->fractions[log->calls] = fraction;
-    }
-    log->calls++;
-    return log->cancel_at == 0 || log->calls < log->cancel_at;
-}
-
 /* Progress and cancellation on case `c`; `expected` (or NULL) is its result. */
 static void test_progress_and_cancel(const mrbcr_model *model, const test_case *c,
                                      const void *input, const void *expected) {

@@ -465,22 +465,6 @@ static void test_simulate(const char *dir) {
 
 /* ---- Richardson-Lucy and Wiener ---- */
 
-/* What the progress callback saw. */
-typedef struct progress_log {
-    double fractions[256];
-    size_t calls;
-    size_t cancel_at; /* return 0 at this call (1-based); 0 = never */
-} progress_log;
-
-static int record_progress(double fraction, void *user_data) {
-    progress_log *log = user_data;
-    if (log->calls < sizeof log->fractions / sizeof log->fractions[0]) {
-        log->fractions[log->calls] = fraction;
-    }
-    log->calls++;
-    return log->cancel_at == 0 || log->calls < log->cancel_at;
-}
-
 static void test_deconvolution(const char *dir) {
     size_t w = size_param("sim.width"), h = size_param("sim.height"), n = w * h;
     size_t side = size_param("sim.psf_size");
