@@ -8,6 +8,25 @@ use crate::error::Result;
 use crate::formats::model_file::{self, ModelMetadata};
 use crate::network::{Network, Weights, Workspace};
 
+/// The bundled default model file, trained by `mrbcr train` on simulated widefield
+/// images (see `models/README.md` for the command that reproduces it).
+static BUNDLED_MODEL_FILE: &[u8] = include_bytes!("../models/default.safetensors");
+
+/// The name the bundled model goes by in messages and in `mrbcr info`.
+pub const BUNDLED_MODEL_NAME: &str = "<bundled default model>";
+
+/// The weights and metadata of the bundled default model.
+fn bundled_model() -> (Weights, ModelMetadata) {
+    model_file::read_model(BUNDLED_MODEL_FILE, BUNDLED_MODEL_NAME)
+        .expect("the bundled model file is checked by the tests")
+}
+
+/// The weights of the bundled default model, to fine-tune it
+/// ([`crate::train::Initialization::bundled`]).
+pub fn bundled_weights() -> Weights {
+    bundled_model().0
+}
+
 /// Workspaces larger than this are not kept between runs (a whole-image run of a big
 /// plane would otherwise hold gigabytes); a 512 x 512 tile's is about 360 MiB.
 const MAX_KEPT_WORKSPACE_BYTES: usize = 1 << 30;
@@ -53,6 +72,13 @@ impl Model {
     pub fn from_bytes(bytes: &[u8], source_name: &str) -> Result<Model> {
         let (weights, metadata) = model_file::read_model(bytes, source_name)?;
         Ok(Model::from_weights(&weights, metadata))
+    }
+
+    /// The default model bundled in the library: no file or download needed. Its
+    /// metadata records how it was trained.
+    pub fn bundled() -> Model {
+        let (weights, metadata) = bundled_model();
+        Model::from_weights(&weights, metadata)
     }
 
     /// A model from weights in memory (imported, or being trained).

@@ -156,6 +156,35 @@ fn deconvolve_writes_the_library_result_with_the_input_metadata() {
 }
 
 #[test]
+fn deconvolve_without_a_model_uses_the_bundled_default_model() {
+    let dir = temp_dir("bundled");
+    let (input, stack, _) = write_input(&dir);
+    let out = dir.join("restored.tif");
+    let run = mrbcr(&[&"deconvolve", &input, &"-o", &out, &"-q"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let expected = deconvolve(
+        &Model::bundled(),
+        &stack,
+        &DeconvolveOptions::default(),
+        PixelType::F32,
+        None,
+    )
+    .unwrap();
+    assert!(
+        read_tiff(&out).unwrap().stack == expected,
+        "the file's pixels are not the bundled model's result"
+    );
+    let info = mrbcr(&[&"info"]);
+    assert!(info.status.success(), "{}", stderr(&info));
+    let text = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        text.contains("<bundled default model>") && text.contains("trained by mrbcr train"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn deconvolve_refuses_bad_input_and_keeps_files_safe() {
     let dir = temp_dir("bad");
     let model = model_file(&dir);

@@ -1,20 +1,31 @@
 //! Training data: whole image pairs (simulated, or the user's own TIFFs) and the
 //! patches drawn from them.
 //!
-//! Normalisation follows the authors: each patch's input is scaled to [0, 1] by its
-//! own minimum and maximum, and so is its ground truth, by its own (a constant patch
-//! becomes all zeros). A model trained this way expects `per-tile-minmax` inputs.
+//! Normalisation follows the authors for the input: each patch's input is scaled to
+//! [0, 1] by its own minimum and maximum (a constant patch becomes all zeros). The
+//! ground truth is scaled as [`TruthScaling`] says: by its own minimum and maximum, as
+//! the authors did (for a truth in other units than the input: another instrument or
+//! modality), or by the very transform of its input (for a truth in the input's units,
+//! as the simulated pairs are). The second keeps the mapping from input to truth local
+//! and scale-consistent: a patch's truth does not depend on what else happens to be in
+//! the patch, so a restored whole image keeps its relative intensities.
 //!
 //! Augmentation, per drawn patch: one of the 8 flips/rotations by 90 degrees (the same
 //! for input and truth), then Gaussian noise as the authors added it: `sigma =
 //! 0.5 * U(0, 0.05)` on the min-max normalised input, which is then min-max normalised
 //! again.
+//!
+//! Whole training sets, as `mrbcr train` and the C ABI assemble them:
+//! [`SimulatedTraining`] (simulated widefield pairs, shared out over pixel sizes) and
+//! [`TiffTraining`] (the user's own TIFF pairs, the last ones held out for validation).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use ndarray::{s, Array2, ArrayView2};
 
 use super::step::Sample;
+use super::trainer::TrainingSet;
 use crate::classical::stack::stack_planes;
 use crate::error::{Error, Result};
 use crate::formats::tiff::read_tiff;
@@ -31,6 +42,32 @@ pub struct ImagePair {
     pub truth: Array2<f32>,
 }
 
+/// How a patch's ground truth is scaled to the network's range (see the module
+/// documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TruthScaling {
+    /// By its own minimum and maximum, as the authors did: for a truth in other units
+    /// than the input.
+    OwnMinMax,
+    /// By the transform that scales its input patch to [0, 1] (again after the noise
+    /// augmentation): for a truth in the input's units.
+    LikeInput,
+}
+
+impl TruthScaling {
+    /// How the metadata (`train.normalization`) describes the scaling of input and
+    /// truth.
+    pub fn description(self) -> &'static str {
+        match self {
+            TruthScaling::OwnMinMax => "input and truth each min-max to [0, 1] per patch",
+            TruthScaling::LikeInput => {
+                "input min-max to [0, 1] per patch; truth (in the input's units) by the \
+                 input's transform"
+            }
+        }
+    }
+}
+
 /// How patches are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PatchOptions {
@@ -40,6 +77,8 @@ pub struct PatchOptions {
     pub flips: bool,
     /// The authors' Gaussian noise on the input.
     pub noise: bool,
+    /// How the truth is scaled.
+    pub truth_scaling: TruthScaling,
 }
 
 /// Largest noise standard deviation drawn (on [0, 1] inputs), before the factor 0.5.
@@ -48,7 +87,8 @@ const NOISE_SIGMA_MAX: f64 = 0.05;
 const NOISE_FACTOR: f64 = 0.5;
 
 /// Pairs `0..count` of the simulated set seeded with `seed`: the raw camera counts as
-/// input, the ground truth as truth.
+/// input, the ground truth as truth, in the same units (the counts the camera would
+/// record of it: `gain x photons + offset`), to be scaled [`TruthScaling::LikeInput`].
 ///
 /// # Errors
 /// As [`simulate_set`].
@@ -61,7 +101,9 @@ pub fn simulated_pairs(
         .into_iter()
         .map(|p| ImagePair {
             input: p.raw.mapv(f32::from),
-            truth: p.ground_truth,
+            truth: p
+                .ground_truth
+                .mapv(|v| (f64::from(v) * params.camera.gain + params.camera.offset) as f32),
         })
         .collect())
 }
@@ -145,17 +187,28 @@ pub fn tiff_pairs(low: &Path, high: &Path) -> Result<Vec<ImagePair>> {
 
 /// `a` scaled to [0, 1] by its minimum and maximum; all zeros if it is constant.
 pub fn minmax_normalize(a: ArrayView2<f32>) -> Array2<f32> {
+    let (lo, scale) = minmax_transform(a);
+    apply_transform(a, lo, scale)
+}
+
+/// The offset and scale that map `a` to [0, 1] by its minimum and maximum (scale 0 if
+/// it is constant).
+fn minmax_transform(a: ArrayView2<f32>) -> (f64, f64) {
     let (lo, hi) = a
         .iter()
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
             (l.min(v), h.max(v))
         });
     if hi > lo {
-        let scale = 1.0 / (f64::from(hi) - f64::from(lo));
-        a.mapv(|v| ((f64::from(v) - f64::from(lo)) * scale) as f32)
+        (f64::from(lo), 1.0 / (f64::from(hi) - f64::from(lo)))
     } else {
-        Array2::zeros(a.dim())
+        (0.0, 0.0)
     }
+}
+
+/// `(a - lo) * scale`.
+fn apply_transform(a: ArrayView2<f32>, lo: f64, scale: f64) -> Array2<f32> {
+    a.mapv(|v| ((f64::from(v) - lo) * scale) as f32)
 }
 
 /// One of the 8 symmetries of the square: `k` rotations by 90 degrees, then a
@@ -186,16 +239,24 @@ fn make_sample(
     } else {
         (0, false)
     };
-    let mut x = minmax_normalize(dihedral(input, k, flip).view());
+    let input = dihedral(input, k, flip);
+    let truth = dihedral(truth, k, flip);
+    let (lo, scale) = minmax_transform(input.view());
+    let mut x = apply_transform(input.view(), lo, scale);
+    let mut t = match options.truth_scaling {
+        TruthScaling::OwnMinMax => minmax_normalize(truth.view()),
+        TruthScaling::LikeInput => apply_transform(truth.view(), lo, scale),
+    };
     if options.noise {
         let sigma = NOISE_FACTOR * NOISE_SIGMA_MAX * f64::from(rng.next_f32());
         x.mapv_inplace(|v| (f64::from(v) + sigma * standard_normal(rng)) as f32);
-        x = minmax_normalize(x.view());
+        let (lo, scale) = minmax_transform(x.view());
+        x = apply_transform(x.view(), lo, scale);
+        if options.truth_scaling == TruthScaling::LikeInput {
+            t = apply_transform(t.view(), lo, scale);
+        }
     }
-    Sample {
-        input: x,
-        truth: minmax_normalize(dihedral(truth, k, flip).view()),
-    }
+    Sample { input: x, truth: t }
 }
 
 /// A random patch of a random pair, augmented and normalised.
@@ -218,12 +279,14 @@ pub fn random_sample(pairs: &[ImagePair], options: &PatchOptions, rng: &mut Spli
 }
 
 /// Fixed validation samples: every non-overlapping patch of each pair (a grid from
-/// the top-left corner), normalised, without augmentation or noise.
-pub fn grid_samples(pairs: &[ImagePair], size: usize) -> Vec<Sample> {
+/// the top-left corner), normalised with `truth_scaling`, without augmentation or
+/// noise.
+pub fn grid_samples(pairs: &[ImagePair], size: usize, truth_scaling: TruthScaling) -> Vec<Sample> {
     let options = PatchOptions {
         size,
         flips: false,
         noise: false,
+        truth_scaling,
     };
     let mut rng = SplitMix64::new(0);
     let mut out = Vec::new();
@@ -245,4 +308,238 @@ pub fn grid_samples(pairs: &[ImagePair], size: usize) -> Vec<Sample> {
         }
     }
     out
+}
+
+/// Seed offset between the simulated images of successive pixel sizes
+/// ([`SimulatedTraining`]).
+pub const PIXEL_SIZE_SEED_STRIDE: u64 = 100;
+
+/// A training set of simulated widefield pairs (raw camera counts as input, ground
+/// truth as truth), as `mrbcr train` makes it without `--low`/`--high`.
+///
+/// The `images` training and `validation_images` validation images are shared out
+/// evenly over the pixel sizes, in order (the first sizes get one more when the
+/// counts do not divide): the `k`-th size (0-based) simulates its share of training
+/// images with seed `seed + 100 k` and its share of validation images with seed
+/// `seed + 100 k + 1`. Validation uses every non-overlapping patch of the validation
+/// images ([`grid_samples`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulatedTraining {
+    /// The simulator's settings (image size, NA, wavelengths, photons, ...); its
+    /// `pixel_size_nm` is replaced by each of `pixel_sizes_nm`.
+    pub params: SimulationParams,
+    /// Camera pixel sizes in the sample, nanometres (at least one).
+    pub pixel_sizes_nm: Vec<f64>,
+    /// Training images, in all.
+    pub images: usize,
+    /// Validation images, in all.
+    pub validation_images: usize,
+    /// Seed of the training images of the first pixel size (see above).
+    pub seed: u64,
+}
+
+impl Default for SimulatedTraining {
+    /// The defaults of `mrbcr train`: 192 training and 8 validation images of 256 x
+    /// 256 pixels of 65 nm, seed 1000; NA 1.1 to 1.4, emission 500 to 620 nm, 10 to
+    /// 5000 photons at the brightest pixel over 0 to 20 background photons; the
+    /// simulator's defaults otherwise.
+    fn default() -> SimulatedTraining {
+        SimulatedTraining {
+            params: SimulationParams {
+                width: 256,
+                height: 256,
+                pixel_size_nm: 65.0,
+                numerical_aperture: (1.1, 1.4),
+                wavelength_nm: (500.0, 620.0),
+                peak_photons: (10.0, 5000.0),
+                background_photons: (0.0, 20.0),
+                ..SimulationParams::default()
+            },
+            pixel_sizes_nm: vec![65.0],
+            images: 192,
+            validation_images: 8,
+            seed: 1000,
+        }
+    }
+}
+
+impl SimulatedTraining {
+    /// The simulator's settings for pixels of `pixel_size_nm`.
+    fn params_for(&self, pixel_size_nm: f64) -> SimulationParams {
+        SimulationParams {
+            pixel_size_nm,
+            ..self.params.clone()
+        }
+    }
+
+    /// Simulates the images and cuts the validation patches (of `patch_size`, the
+    /// training patch size). The description (recorded in the model's metadata and
+    /// compared on resume) names the simulator and every setting above.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if there is no pixel size or a simulation setting is out
+    /// of range (the message names it).
+    pub fn training_set(&self, patch_size: usize) -> Result<TrainingSet> {
+        if self.pixel_sizes_nm.is_empty() {
+            return Err(Error::InvalidInput(
+                "the simulated training images need at least one pixel size".into(),
+            ));
+        }
+        // Every size checked before any image is simulated.
+        for &pixel_size in &self.pixel_sizes_nm {
+            self.params_for(pixel_size).validate()?;
+        }
+        let sizes = self.pixel_sizes_nm.len();
+        let (mut train, mut validation) = (Vec::new(), Vec::new());
+        for (k, &pixel_size) in self.pixel_sizes_nm.iter().enumerate() {
+            let params = self.params_for(pixel_size);
+            let seed = self.seed + PIXEL_SIZE_SEED_STRIDE * k as u64;
+            let share = |total: usize| total / sizes + usize::from(k < total % sizes);
+            train.extend(simulated_pairs(&params, seed, share(self.images))?);
+            validation.extend(simulated_pairs(
+                &params,
+                seed + 1,
+                share(self.validation_images),
+            )?);
+        }
+        Ok(TrainingSet {
+            validation: grid_samples(&validation, patch_size, TruthScaling::LikeInput),
+            train,
+            description: self.description(),
+            truth_scaling: TruthScaling::LikeInput,
+        })
+    }
+
+    /// How the images are made: the [`TrainingSet::description`] of
+    /// [`training_set`](Self::training_set), recorded as `data.<key>` metadata. The
+    /// keys and texts are those `mrbcr train` has always written (a run's checkpoint
+    /// compares them on resume); simulator settings `mrbcr train` does not set are
+    /// added, under `other_simulation_settings`, only when they differ from the
+    /// defaults.
+    pub fn description(&self) -> BTreeMap<String, String> {
+        let p = &self.params;
+        let mut description: BTreeMap<String, String> = [
+            (
+                "source",
+                "mrbcr simulator (widefield, Born-Wolf PSF, Poisson + camera noise)".to_string(),
+            ),
+            (
+                "images",
+                format!(
+                    "{} of {} x {}, seed {} (+{} per further pixel size)",
+                    self.images, p.width, p.height, self.seed, PIXEL_SIZE_SEED_STRIDE
+                ),
+            ),
+            (
+                "validation_images",
+                format!("{}, seed {}", self.validation_images, self.seed + 1),
+            ),
+            ("numerical_aperture", format!("{:?}", p.numerical_aperture)),
+            ("wavelength_nm", format!("{:?}", p.wavelength_nm)),
+            (
+                "pixel_size_nm",
+                format!("{:?} (images shared out evenly)", self.pixel_sizes_nm),
+            ),
+            ("peak_photons", format!("{:?} log-uniform", p.peak_photons)),
+            ("background_photons", format!("{:?}", p.background_photons)),
+            ("out_of_focus_layers", p.out_of_focus_layers.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        // The settings named above, put back to the defaults: what remains differs
+        // from the defaults only in settings the keys above do not show.
+        let defaults = SimulationParams::default();
+        let others = SimulationParams {
+            width: defaults.width,
+            height: defaults.height,
+            pixel_size_nm: defaults.pixel_size_nm,
+            numerical_aperture: defaults.numerical_aperture,
+            wavelength_nm: defaults.wavelength_nm,
+            peak_photons: defaults.peak_photons,
+            background_photons: defaults.background_photons,
+            out_of_focus_layers: defaults.out_of_focus_layers,
+            ..p.clone()
+        };
+        if others != defaults {
+            description.insert("other_simulation_settings".into(), format!("{others:?}"));
+        }
+        description
+    }
+}
+
+/// A training set of the user's own pairs, as `mrbcr train --low --high` makes it:
+/// [`tiff_pairs`] of `low` and `high`, the last ones held out for validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TiffTraining {
+    /// Low-quality images: a TIFF (stack) or a folder of TIFFs.
+    pub low: PathBuf,
+    /// High-quality images matching `low` one to one (files by name, then pages).
+    pub high: PathBuf,
+    /// Share of the pairs held out for validation (0 to 1): `round(pairs x share)`,
+    /// at least 1 and at most all but one.
+    pub validation_fraction: f64,
+    /// How the high-quality images are scaled: [`TruthScaling::OwnMinMax`] unless they
+    /// are in the units of the low-quality ones (the same camera and settings).
+    pub truth_scaling: TruthScaling,
+}
+
+impl TiffTraining {
+    /// Default share of the pairs held out for validation (that of `mrbcr train`).
+    pub const DEFAULT_VALIDATION_FRACTION: f64 = 0.1;
+
+    /// Reads the pairs and holds the last ones out for validation if `validate` (the
+    /// run validates: `TrainConfig::validate_every > 0`; otherwise every pair
+    /// trains), cut into the non-overlapping patches of `patch_size` (the training
+    /// patch size).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if `validation_fraction` is not between 0 and 1, if
+    /// `validate` with fewer than 2 pairs, or as [`tiff_pairs`]; the errors of
+    /// [`tiff_pairs`] for files that cannot be read.
+    pub fn training_set(&self, patch_size: usize, validate: bool) -> Result<TrainingSet> {
+        let fraction = self.validation_fraction;
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::InvalidInput(format!(
+                "the validation fraction must be between 0 and 1, got {fraction}"
+            )));
+        }
+        let (low, high) = (&self.low, &self.high);
+        let mut pairs = tiff_pairs(low, high)?;
+        if validate && pairs.len() < 2 {
+            return Err(Error::InvalidInput(format!(
+                "validation needs at least 2 image pairs (one is held out), {} and {} hold {}; \
+                 or do not validate (validate every 0 steps: --validate-every 0)",
+                low.display(),
+                high.display(),
+                pairs.len()
+            )));
+        }
+        let held = if validate {
+            ((pairs.len() as f64 * fraction).round() as usize)
+                .max(1)
+                .min(pairs.len() - 1)
+        } else {
+            0
+        };
+        let validation = pairs.split_off(pairs.len() - held);
+        let description = [
+            ("source", "tiff pairs".to_string()),
+            ("low", low.display().to_string()),
+            ("high", high.display().to_string()),
+            (
+                "pairs",
+                format!("{} training, {} validation", pairs.len(), validation.len()),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        Ok(TrainingSet {
+            validation: grid_samples(&validation, patch_size, self.truth_scaling),
+            train: pairs,
+            description,
+            truth_scaling: self.truth_scaling,
+        })
+    }
 }

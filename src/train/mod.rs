@@ -26,6 +26,7 @@ pub mod trainer;
 pub mod weight_grad;
 
 pub use adam::{Adam, AdamConfig};
+pub use data::{SimulatedTraining, TiffTraining, TruthScaling};
 pub use gradients::Gradients;
 pub use network::{Tape, TrainNetwork};
 pub use step::{batch_gradients, sample_gradients, train_step, Sample};

@@ -12,14 +12,14 @@
 //! with metadata recording how they were made.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use super::adam::{Adam, AdamConfig};
 use super::checkpoint::{load_checkpoint, save_checkpoint, TrainState};
-use super::data::{random_sample, ImagePair, PatchOptions};
+use super::data::{random_sample, ImagePair, PatchOptions, TruthScaling};
 use super::loss::sample_loss_f32;
 use super::step::{train_step, Sample};
 use crate::error::{Error, Result};
@@ -41,8 +41,12 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Stop after this many steps in all (a resumed run counts the earlier ones).
     pub max_steps: u64,
-    /// The optimiser.
+    /// The optimiser; its learning rate is the one of the first step.
     pub adam: AdamConfig,
+    /// Cosine decay of the learning rate from `adam.learning_rate` at the first step
+    /// to this at `max_steps` (`None`: constant). Short runs end far better settled
+    /// with it.
+    pub final_learning_rate: Option<f64>,
     /// Seed of the patch draws and augmentation.
     pub seed: u64,
     /// Random flips and 90-degree rotations.
@@ -71,6 +75,7 @@ impl Default for TrainConfig {
             batch_size: 8,
             max_steps: 10_000,
             adam: AdamConfig::default(),
+            final_learning_rate: None,
             seed: 1,
             flips: true,
             noise: true,
@@ -93,6 +98,8 @@ pub struct TrainingSet {
     /// How the data were made (e.g. simulator settings), recorded in the model's
     /// metadata as `data.<key>`.
     pub description: BTreeMap<String, String>,
+    /// How the truth of a training patch is scaled (that of `validation` too).
+    pub truth_scaling: TruthScaling,
 }
 
 /// Where the weights of a new run start.
@@ -102,6 +109,36 @@ pub struct Initialization {
     pub weights: Weights,
     /// What they are, for the metadata (`glorot-uniform seed 1`, a file name, ...).
     pub description: String,
+}
+
+impl Initialization {
+    /// Fresh Glorot-uniform weights with zero biases, drawn with `seed`.
+    pub fn fresh(seed: u64) -> Initialization {
+        Initialization {
+            weights: Weights::initialize(seed),
+            description: format!("Glorot-uniform weights, zero biases, seed {seed}"),
+        }
+    }
+
+    /// The weights of a model file (fine-tuning).
+    ///
+    /// # Errors
+    /// [`Error::Io`] if the file cannot be read, [`Error::ModelFile`] if it is not a
+    /// valid model file.
+    pub fn from_model_file(path: &Path) -> Result<Initialization> {
+        Ok(Initialization {
+            weights: load_model(path)?.0,
+            description: format!("model file {}", path.display()),
+        })
+    }
+
+    /// The weights of the bundled default model (fine-tuning it on one's own data).
+    pub fn bundled() -> Initialization {
+        Initialization {
+            weights: crate::model::bundled_weights(),
+            description: crate::model::BUNDLED_MODEL_NAME.to_string(),
+        }
+    }
 }
 
 /// One progress line.
@@ -173,25 +210,58 @@ impl TrainConfig {
         if !(lr.is_finite() && lr > 0.0) {
             return bad(format!("the learning rate must be positive, got {lr}"));
         }
+        if let Some(last) = self.final_learning_rate {
+            if !(last.is_finite() && last > 0.0 && last <= lr) {
+                return bad(format!(
+                    "the final learning rate must be positive and at most the first ({lr}), got {last}"
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The learning rate of step `step` (1-based): constant, or the cosine decay from
+    /// the first to the final rate over `max_steps`.
+    pub fn learning_rate_at(&self, step: u64) -> f64 {
+        let first = self.adam.learning_rate;
+        match self.final_learning_rate {
+            None => first,
+            Some(last) => {
+                let span = self.max_steps.saturating_sub(1).max(1) as f64;
+                let progress = (step.saturating_sub(1) as f64 / span).min(1.0);
+                last + 0.5 * (first - last) * (1.0 + (std::f64::consts::PI * progress).cos())
+            }
+        }
+    }
+
+    /// How the learning rate moves, for logs and metadata.
+    fn schedule_description(&self) -> String {
+        match self.final_learning_rate {
+            None => format!("constant {}", self.adam.learning_rate),
+            Some(last) => format!(
+                "cosine from {} to {} over {} steps",
+                self.adam.learning_rate, last, self.max_steps
+            ),
+        }
     }
 
     /// The settings a resumed run must share with the run it continues.
     fn fingerprint(&self, data: &TrainingSet) -> String {
         let a = self.adam;
         format!(
-            "patch={} batch={} seed={} flips={} noise={} lr={} betas={},{} eps={} validate_every={} patience={} data={:?}",
+            "patch={} batch={} seed={} flips={} noise={} lr={} betas={},{} eps={} validate_every={} patience={} truth={:?} data={:?}",
             self.patch_size,
             self.batch_size,
             self.seed,
             self.flips,
             self.noise,
-            a.learning_rate,
+            self.schedule_description(),
             a.beta1,
             a.beta2,
             a.epsilon,
             self.validate_every,
             self.patience,
+            data.truth_scaling,
             data.description
         )
     }
@@ -245,7 +315,7 @@ fn model_metadata(
         ("train.seed", config.seed.to_string()),
         ("train.batch_size", config.batch_size.to_string()),
         ("train.patch_size", config.patch_size.to_string()),
-        ("train.learning_rate", a.learning_rate.to_string()),
+        ("train.learning_rate", config.schedule_description()),
         (
             "train.adam",
             format!("beta1={} beta2={} epsilon={}", a.beta1, a.beta2, a.epsilon),
@@ -256,7 +326,7 @@ fn model_metadata(
         ),
         (
             "train.normalization",
-            "input and truth each min-max to [0, 1] per patch".into(),
+            data.truth_scaling.description().into(),
         ),
         (
             "train.loss",
@@ -282,18 +352,22 @@ fn model_metadata(
 }
 
 /// Runs (or, with `resume`, continues) a training run; `log` is shown a progress line
-/// every `log_every` steps and at every validation.
+/// every `log_every` steps and at every validation, and returns `true` to go on or
+/// `false` to stop the run: the checkpoint of the step just done is then saved (so
+/// that `resume` continues exactly as if the run had not stopped), no
+/// `model.safetensors` is written, and the run returns [`Error::Cancelled`].
 ///
 /// # Errors
 /// [`Error::InvalidInput`] for unusable settings, an existing checkpoint without
 /// `resume` (or a checkpoint of a run with other settings), or a diverging run;
-/// [`Error::Io`] and model-file errors for files that cannot be written or read.
+/// [`Error::Cancelled`] if `log` returned `false`; [`Error::Io`] and model-file errors
+/// for files that cannot be written or read.
 pub fn train(
     config: &TrainConfig,
     data: &TrainingSet,
     init: &Initialization,
     resume: bool,
-    log: &mut dyn FnMut(&Progress),
+    log: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<TrainOutcome> {
     config.validate(data)?;
     let dir = &config.output_dir;
@@ -330,6 +404,7 @@ pub fn train(
         size: config.patch_size,
         flips: config.flips,
         noise: config.noise,
+        truth_scaling: data.truth_scaling,
     };
     let (mut window_loss, mut window_steps, mut window_start) = (0.0, 0u64, Instant::now());
     let mut last_train_loss = f64::NAN;
@@ -341,6 +416,7 @@ pub fn train(
         let batch: Vec<Sample> = (0..config.batch_size)
             .map(|_| random_sample(&data.train, &options, &mut rng))
             .collect();
+        state.adam.config.learning_rate = config.learning_rate_at(step);
         let loss = train_step(&mut state.weights, &mut state.adam, &batch)?;
         last_train_loss = loss;
         window_loss += loss;
@@ -360,8 +436,9 @@ pub fn train(
                 stopped_early = config.patience > 0 && state.stale_validations >= config.patience;
             }
         }
+        let mut cancelled = false;
         if step.is_multiple_of(config.log_every) || val_loss.is_some() {
-            log(&Progress {
+            cancelled = !log(&Progress {
                 step,
                 train_loss: window_loss / window_steps as f64,
                 val_loss,
@@ -370,9 +447,12 @@ pub fn train(
             (window_loss, window_steps, window_start) = (0.0, 0, Instant::now());
         }
         let last = stopped_early || step == config.max_steps;
-        if step.is_multiple_of(config.checkpoint_every) || last {
+        if step.is_multiple_of(config.checkpoint_every) || last || cancelled {
             let meta = model_metadata(config, data, &init.description, &state, loss);
             save_checkpoint(dir, &state, &meta)?;
+        }
+        if cancelled {
+            return Err(Error::Cancelled);
         }
     }
     let meta = model_metadata(config, data, &init.description, &state, last_train_loss);

@@ -11,9 +11,8 @@ use mrbcr::classical::{
     map_planes, planes_to_stack, richardson_lucy, stack_planes, wiener, RichardsonLucyParams,
 };
 use mrbcr::formats::tiff::{read_tiff, write_tiff, TiffMetadata};
-use mrbcr::network::Workspace;
 use mrbcr::simulate::{score, simulate_set, SimulatedPair, SimulationParams};
-use mrbcr::{ImageStack, Model, Pixels};
+use mrbcr::{deconvolve, DeconvolveOptions, ImageStack, Model, Normalization, PixelType, Pixels};
 use ndarray::{Array2, ArrayView2};
 use rayon::prelude::*;
 
@@ -176,9 +175,24 @@ pub struct BenchQualityArgs {
     /// TV weight of the RL-TV row (0 leaves it out).
     #[arg(long, default_value_t = 0.002)]
     tv_lambda: f64,
-    /// An m-rBCR model file to score too.
+    /// Photons at the brightest pixel, `MIN,MAX` (drawn log-uniformly per image).
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [20.0, 2000.0])]
+    photons: Vec<f64>,
+    /// Camera pixel size in the sample, nm.
+    #[arg(long, default_value_t = 65.0)]
+    pixel_size: f64,
+    /// Further m-rBCR model files to score (the bundled default model always is).
     #[arg(long)]
-    model: Option<PathBuf>,
+    model: Vec<PathBuf>,
+    /// Tile side of the m-rBCR runs (0: each whole image at once).
+    #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
+    tile: usize,
+    /// Tile overlap of the m-rBCR runs.
+    #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
+    overlap: usize,
+    /// Normalisation of the m-rBCR runs, as `mrbcr deconvolve --norm`.
+    #[arg(long, default_value = "percentile")]
+    norm: String,
 }
 
 fn read_planes(path: &Path) -> Result<Vec<Array2<f32>>, String> {
@@ -447,15 +461,42 @@ pub fn run_bench_quality(args: &BenchQualityArgs) -> Result<(), String> {
     if args.count == 0 || args.max_iterations == 0 {
         return Err("bench-quality needs at least 1 image and 1 iteration".into());
     }
+    let model_options = DeconvolveOptions {
+        tile: args.tile,
+        overlap: args.overlap,
+        normalization: args
+            .norm
+            .parse::<Normalization>()
+            .map_err(|e| e.to_string())?,
+        ..DeconvolveOptions::default()
+    };
+    model_options.validate().map_err(|e| e.to_string())?;
+    let models = std::iter::once(Ok((
+        mrbcr::model::BUNDLED_MODEL_NAME.to_string(),
+        Model::bundled(),
+    )))
+    .chain(args.model.iter().map(|path| {
+        let model = Model::load(path).map_err(|e| e.to_string())?;
+        Ok((path.display().to_string(), model))
+    }))
+    .collect::<Result<Vec<_>, String>>()?;
     let params = SimulationParams {
         width: args.size,
         height: args.size,
+        pixel_size_nm: args.pixel_size,
+        peak_photons: (args.photons[0], args.photons[1]),
         ..SimulationParams::default()
     };
     let threads = rayon::current_num_threads();
     println!(
-        "simulating {} images of {} x {} (seed {})...",
-        args.count, args.size, args.size, args.seed
+        "simulating {} images of {} x {} (seed {}, {}-{} photons at the peak, {} nm pixels)...",
+        args.count,
+        args.size,
+        args.size,
+        args.seed,
+        args.photons[0],
+        args.photons[1],
+        args.pixel_size
     );
     let set = simulate_set(&params, args.seed, args.count).map_err(|e| e.to_string())?;
     let megapixels = (args.count * args.size * args.size) as f64 / 1e6;
@@ -524,23 +565,25 @@ pub fn run_bench_quality(args: &BenchQualityArgs) -> Result<(), String> {
         )?);
     }
 
-    if let Some(path) = &args.model {
-        let model = Model::load(path).map_err(|e| e.to_string())?;
-        let network = model.network();
-        let (outputs, seconds) = timed(&inputs, |_, image| {
-            let (lo, hi) = image
-                .iter()
-                .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &v| {
-                    (l.min(v), h.max(v))
-                });
-            let span = if hi > lo { hi - lo } else { 1.0 };
-            let normalised = image.mapv(|v| (v - lo) / span);
-            network.forward(normalised.view(), &mut Workspace::new())
-        })?;
+    for (name, model) in &models {
+        let start = Instant::now();
+        let outputs = inputs
+            .iter()
+            .map(|image| {
+                let stack = planes_to_stack(std::slice::from_ref(image))?;
+                let restored = deconvolve(model, &stack, &model_options, PixelType::F32, None)?;
+                Ok(stack_planes(&restored).swap_remove(0))
+            })
+            .collect::<mrbcr::Result<Vec<_>>>()
+            .map_err(|e| e.to_string())?;
+        let seconds = start.elapsed().as_secs_f64();
         let (psnr, ssim) = mean_scores(&set, &outputs)?;
         rows.push(Row {
-            method: format!("m-rBCR ({})", path.display()),
-            setting: "whole image, min-max normalised".into(),
+            method: format!("m-rBCR, {name}"),
+            setting: format!(
+                "tile {}, overlap {}, {} normalisation",
+                args.tile, args.overlap, args.norm
+            ),
             psnr,
             ssim,
             seconds_per_megapixel: seconds / megapixels,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use mrbcr::formats::tiff::{read_tiff, write_tiff};
-use mrbcr::{deconvolve, DeconvolveOptions, Model, Normalization, OutputRange, PixelType};
+use mrbcr::{deconvolve, DeconvolveOptions, Normalization, OutputRange, PixelType};
 
 /// The pixel type of the output file.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -32,9 +32,9 @@ pub struct DeconvolveArgs {
     /// The TIFF file to write (never the input file).
     #[arg(short, long)]
     output: PathBuf,
-    /// The model file (.safetensors).
+    /// The model file (.safetensors); without it, the bundled default model.
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Tile side in pixels (a multiple of 4, at least 32), or 0 to run the network on
     /// each whole plane at once.
     #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
@@ -92,7 +92,7 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
         threads: args.threads,
     };
     options.validate().map_err(|e| e.to_string())?;
-    let model = Model::load(&args.model).map_err(|e| e.to_string())?;
+    let model = crate::load_model(args.model.as_deref())?;
     let image = read_tiff(&args.input).map_err(|e| e.to_string())?;
     let stack = &image.stack;
     let output_type = match args.output_type {

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use mrbcr::formats::model_file::save_model;
 use mrbcr::formats::tf_import::import_tf_checkpoint;
-use mrbcr::network::{spec, Network, Weights};
+use mrbcr::network::spec;
 use mrbcr::{DeconvolveOptions, Model};
 
 #[derive(Parser)]
@@ -45,7 +45,7 @@ enum Command {
     BenchQuality(classical::BenchQualityArgs),
     /// Train m-rBCR (from scratch or a model file) on simulated widefield pairs or
     /// on your own low/high-quality TIFF pairs; resumable.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Convert a TensorFlow checkpoint of m-rBCR (the authors' weights, or DeBCR's
     /// m-rBCR) into an mrbcr model file. No TensorFlow needed.
     ImportTf {
@@ -61,8 +61,8 @@ enum Command {
     },
     /// Show what a model file says about itself.
     Info {
-        /// The model file.
-        model: PathBuf,
+        /// The model file (default: the bundled default model).
+        model: Option<PathBuf>,
     },
     /// Measure whole-image deconvolution (seconds per megapixel, peak memory) on
     /// 16-bit test images of several sizes.
@@ -82,7 +82,7 @@ enum Command {
         /// Worker threads (0: all cores).
         #[arg(long, default_value_t = 0)]
         threads: usize,
-        /// Model file (default: freshly initialised weights; speed does not depend on
+        /// Model file (default: the bundled default model; speed does not depend on
         /// the weights' values).
         #[arg(long)]
         model: Option<PathBuf>,
@@ -101,7 +101,7 @@ enum Command {
         /// Thread counts, comma-separated (default: 1 and all cores).
         #[arg(long, value_delimiter = ',')]
         threads: Vec<usize>,
-        /// Model file to run (default: freshly initialised weights; the speed does not
+        /// Model file to run (default: the bundled default model; the speed does not
         /// depend on the weights' values).
         #[arg(long)]
         model: Option<PathBuf>,
@@ -124,7 +124,7 @@ fn main() -> ExitCode {
             output,
             name,
         } => import_tf(&prefix, &output, name),
-        Command::Info { model } => info(&model),
+        Command::Info { model } => info(model.as_deref()),
         Command::BenchImages {
             sizes,
             repeats,
@@ -133,12 +133,9 @@ fn main() -> ExitCode {
             threads,
             model,
         } => {
-            let model = match model {
-                Some(path) => match Model::load(&path) {
-                    Ok(m) => m,
-                    Err(e) => return fail(e.to_string()),
-                },
-                None => Model::from_weights(&Weights::initialize(1), Default::default()),
+            let model = match load_model(model.as_deref()) {
+                Ok(m) => m,
+                Err(e) => return fail(e),
             };
             bench_images::run(
                 &model,
@@ -169,12 +166,9 @@ fn main() -> ExitCode {
             } else {
                 threads
             };
-            let network = match model {
-                Some(path) => match Model::load(&path) {
-                    Ok(m) => m.network().clone(),
-                    Err(e) => return fail(e.to_string()),
-                },
-                None => Network::new(&Weights::initialize(1)),
+            let network = match load_model(model.as_deref()) {
+                Ok(m) => m.network().clone(),
+                Err(e) => return fail(e),
             };
             bench::run(
                 &network,
@@ -223,8 +217,19 @@ fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<(), S
     Ok(())
 }
 
-fn info(path: &Path) -> Result<(), String> {
-    let model = Model::load(path).map_err(|e| e.to_string())?;
+/// The model file at `path`, or the bundled default model without one.
+///
+/// # Errors
+/// The library's message if the file cannot be read or is not a model file.
+pub fn load_model(path: Option<&Path>) -> Result<Model, String> {
+    match path {
+        Some(path) => Model::load(path).map_err(|e| e.to_string()),
+        None => Ok(Model::bundled()),
+    }
+}
+
+fn info(path: Option<&Path>) -> Result<(), String> {
+    let model = load_model(path)?;
     let m = model.metadata();
     let or_unknown = |s: &str| {
         if s.is_empty() {
@@ -233,7 +238,12 @@ fn info(path: &Path) -> Result<(), String> {
             s.to_string()
         }
     };
-    println!("file:                {}", path.display());
+    println!(
+        "file:                {}",
+        path.map_or(mrbcr::model::BUNDLED_MODEL_NAME.into(), |p| p
+            .display()
+            .to_string())
+    );
     println!(
         "architecture:        m-rBCR, {} parameters",
         spec::PARAMETER_COUNT

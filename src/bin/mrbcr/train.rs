@@ -1,16 +1,15 @@
 //! `mrbcr train`: train m-rBCR on simulated widefield pairs or on the user's own TIFF
 //! pairs, from scratch or from a model file, resumably.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use mrbcr::formats::model_file::load_model;
-use mrbcr::network::Weights;
 use mrbcr::simulate::SimulationParams;
-use mrbcr::train::data::{grid_samples, simulated_pairs, tiff_pairs, ImagePair};
-use mrbcr::train::{train, AdamConfig, Initialization, Progress, TrainConfig, TrainingSet};
+use mrbcr::train::{
+    train, AdamConfig, Initialization, Progress, SimulatedTraining, TiffTraining, TrainConfig,
+    TrainingSet, TruthScaling,
+};
 
 /// Arguments of `mrbcr train`.
 #[derive(Args)]
@@ -28,6 +27,12 @@ pub struct TrainArgs {
     /// High-quality images matching `--low` one to one (files by name, then pages).
     #[arg(long, requires = "low")]
     high: Option<PathBuf>,
+    /// The `--high` images are in the units of the `--low` ones (the same camera and
+    /// settings, e.g. long and short exposures): scale each truth patch by its input
+    /// patch's transform instead of its own minimum and maximum, so that the model
+    /// keeps intensities.
+    #[arg(long)]
+    same_units: bool,
     /// Share of the TIFF pairs held out for validation (the last ones).
     #[arg(long, default_value_t = 0.1)]
     val_fraction: f64,
@@ -49,9 +54,11 @@ pub struct TrainArgs {
     /// Emission wavelength range, nm, `MIN,MAX`.
     #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [500.0, 620.0])]
     wavelength: Vec<f64>,
-    /// Camera pixel size in the sample, nm.
-    #[arg(long, default_value_t = 65.0)]
-    pixel_size: f64,
+    /// Camera pixel sizes in the sample, nm, `A,B,...`: the simulated images are
+    /// shared out among them evenly (each size's share has its own seeds: the
+    /// `k`-th size adds `100 k` to both).
+    #[arg(long, value_delimiter = ',', num_args = 1.., default_values_t = [65.0])]
+    pixel_size: Vec<f64>,
     /// Photons at the brightest pixel, `MIN,MAX` (drawn log-uniformly).
     #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [10.0, 5000.0])]
     photons: Vec<f64>,
@@ -67,9 +74,12 @@ pub struct TrainArgs {
     /// Total steps (a resumed run counts the earlier ones).
     #[arg(long, default_value_t = 10_000)]
     steps: u64,
-    /// Adam's learning rate.
+    /// Adam's learning rate (of the first step, with `--lr-final`).
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Decay the learning rate along a cosine from `--lr` to this at the last step.
+    #[arg(long)]
+    lr_final: Option<f64>,
     /// Seed of the patch draws and augmentation.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -91,7 +101,8 @@ pub struct TrainArgs {
     /// Save a checkpoint every N steps.
     #[arg(long, default_value_t = 100)]
     checkpoint_every: u64,
-    /// Start from this model file (fine-tuning) instead of fresh weights.
+    /// Start from this model file (fine-tuning) instead of fresh weights; `default`
+    /// starts from the bundled default model.
     #[arg(long)]
     init: Option<PathBuf>,
     /// Seed of the fresh (Glorot-uniform) weights.
@@ -102,101 +113,44 @@ pub struct TrainArgs {
     threads: usize,
 }
 
-/// The simulator's settings from the arguments, for images of `size`.
-fn simulation_params(args: &TrainArgs) -> SimulationParams {
-    SimulationParams {
-        width: args.sim_size,
-        height: args.sim_size,
-        pixel_size_nm: args.pixel_size,
-        numerical_aperture: (args.na[0], args.na[1]),
-        wavelength_nm: (args.wavelength[0], args.wavelength[1]),
-        peak_photons: (args.photons[0], args.photons[1]),
-        background_photons: (args.background[0], args.background[1]),
-        ..SimulationParams::default()
-    }
-}
-
 /// The training and validation data the arguments describe.
 fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
-    let mut description = BTreeMap::new();
-    let (train, validation): (Vec<ImagePair>, Vec<ImagePair>) = match (&args.low, &args.high) {
-        (Some(low), Some(high)) => {
-            let mut pairs = tiff_pairs(low, high).map_err(|e| e.to_string())?;
-            let held = ((pairs.len() as f64 * args.val_fraction).round() as usize).max(1);
-            if args.validate_every > 0 && pairs.len() < 2 {
-                return Err("validation needs at least 2 image pairs (one is held out); or pass --validate-every 0".into());
-            }
-            let held = if args.validate_every > 0 {
-                held.min(pairs.len() - 1)
+    match (&args.low, &args.high) {
+        (Some(low), Some(high)) => TiffTraining {
+            low: low.clone(),
+            high: high.clone(),
+            validation_fraction: args.val_fraction,
+            truth_scaling: if args.same_units {
+                TruthScaling::LikeInput
             } else {
-                0
-            };
-            let val = pairs.split_off(pairs.len() - held);
-            description.insert("source".into(), "tiff pairs".into());
-            description.insert("low".into(), low.display().to_string());
-            description.insert("high".into(), high.display().to_string());
-            description.insert(
-                "pairs".into(),
-                format!("{} training, {} validation", pairs.len(), val.len()),
-            );
-            (pairs, val)
+                TruthScaling::OwnMinMax
+            },
         }
+        .training_set(args.patch, args.validate_every > 0),
         _ => {
-            let params = simulation_params(args);
             eprintln!(
                 "simulating {} training and {} validation images of {} x {} ...",
                 args.sim_images, args.sim_val_images, args.sim_size, args.sim_size
             );
-            let train = simulated_pairs(&params, args.sim_seed, args.sim_images)
-                .map_err(|e| e.to_string())?;
-            let val = simulated_pairs(&params, args.sim_seed + 1, args.sim_val_images)
-                .map_err(|e| e.to_string())?;
-            for (k, v) in [
-                (
-                    "source",
-                    "mrbcr simulator (widefield, Born-Wolf PSF, Poisson + camera noise)"
-                        .to_string(),
-                ),
-                (
-                    "images",
-                    format!(
-                        "{} of {} x {}, seed {}",
-                        args.sim_images, args.sim_size, args.sim_size, args.sim_seed
-                    ),
-                ),
-                (
-                    "validation_images",
-                    format!("{}, seed {}", args.sim_val_images, args.sim_seed + 1),
-                ),
-                (
-                    "numerical_aperture",
-                    format!("{:?}", params.numerical_aperture),
-                ),
-                ("wavelength_nm", format!("{:?}", params.wavelength_nm)),
-                ("pixel_size_nm", params.pixel_size_nm.to_string()),
-                (
-                    "peak_photons",
-                    format!("{:?} log-uniform", params.peak_photons),
-                ),
-                (
-                    "background_photons",
-                    format!("{:?}", params.background_photons),
-                ),
-                (
-                    "out_of_focus_layers",
-                    params.out_of_focus_layers.to_string(),
-                ),
-            ] {
-                description.insert(k.to_string(), v);
+            SimulatedTraining {
+                params: SimulationParams {
+                    width: args.sim_size,
+                    height: args.sim_size,
+                    numerical_aperture: (args.na[0], args.na[1]),
+                    wavelength_nm: (args.wavelength[0], args.wavelength[1]),
+                    peak_photons: (args.photons[0], args.photons[1]),
+                    background_photons: (args.background[0], args.background[1]),
+                    ..SimulationParams::default()
+                },
+                pixel_sizes_nm: args.pixel_size.clone(),
+                images: args.sim_images,
+                validation_images: args.sim_val_images,
+                seed: args.sim_seed,
             }
-            (train, val)
+            .training_set(args.patch)
         }
-    };
-    Ok(TrainingSet {
-        validation: grid_samples(&validation, args.patch),
-        train,
-        description,
-    })
+    }
+    .map_err(|e| e.to_string())
 }
 
 /// `mrbcr train`.
@@ -211,23 +165,16 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     let init = match &args.init {
-        Some(path) => Initialization {
-            weights: load_model(path).map_err(|e| e.to_string())?.0,
-            description: format!("model file {}", path.display()),
-        },
-        None => Initialization {
-            weights: Weights::initialize(args.init_seed),
-            description: format!(
-                "Glorot-uniform weights, zero biases, seed {}",
-                args.init_seed
-            ),
-        },
+        Some(path) if path.as_os_str() == "default" => Initialization::bundled(),
+        Some(path) => Initialization::from_model_file(path).map_err(|e| e.to_string())?,
+        None => Initialization::fresh(args.init_seed),
     };
     let data = training_set(args)?;
     let config = TrainConfig {
         patch_size: args.patch,
         batch_size: args.batch,
         max_steps: args.steps,
+        final_learning_rate: args.lr_final,
         adam: AdamConfig {
             learning_rate: args.lr,
             ..AdamConfig::default()
@@ -260,6 +207,7 @@ pub fn run(args: &TrainArgs) -> Result<(), String> {
             p.step, p.train_loss, p.seconds_per_step
         );
         let _ = std::io::stdout().flush();
+        true
     };
     let outcome = train(&config, &data, &init, args.resume, &mut log).map_err(|e| e.to_string())?;
     println!(
