@@ -163,6 +163,16 @@ typedef struct mrbcr_psf_params mrbcr_psf_params;
 // while another thread uses them.
 typedef struct mrbcr_simulation_params mrbcr_simulation_params;
 
+// Settings of a training run (opaque). Made by `mrbcr_train_options_new` with the
+// defaults of `mrbcr train`, changed by the `mrbcr_train_options_set_*` functions,
+// freed by `mrbcr_train_options_free`. The settings are checked when a run starts
+// (`mrbcr_train_simulated`, `mrbcr_train_tiff_pairs`), whose message names the one
+// that is wrong, so they can be set in any order.
+//
+// Options may be shared by threads that only read them, but must not be changed
+// while another thread uses them.
+typedef struct mrbcr_train_options mrbcr_train_options;
+
 // An image to deconvolve: `planes` planes (Z slices, time points, ...) of `width` x
 // `height` pixels, read in place (no copy), never written.
 //
@@ -216,6 +226,21 @@ typedef struct mrbcr_image_out {
 // after and the output is zeroed). It must not call the function that called it.
 typedef int (*mrbcr_progress_callback)(double fraction,
                                        void *user_data);
+
+// Called by `mrbcr_train_simulated` and `mrbcr_train_tiff_pairs` every
+// `log_every` steps and after every validation, with the steps done in all, the
+// mean training loss since the previous call, the validation loss of this step (NaN
+// if it did not validate), the wall-clock seconds per step since the previous call,
+// and the caller's `user_data`. It is called on one of the run's worker threads, not
+// necessarily the caller's, never twice at once. Return nonzero to continue, 0 to stop: the checkpoint
+// of the step just done is saved (so that a run with `resume` set continues exactly
+// where this one stopped), no final model is written, and the run returns
+// `MRBCR_STATUS_CANCELLED`. It must not call the function that called it.
+typedef int (*mrbcr_train_progress_callback)(uint64_t step,
+                                             double train_loss,
+                                             double validation_loss,
+                                             double seconds_per_step,
+                                             void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -469,6 +494,19 @@ enum mrbcr_status mrbcr_deconvolve(const struct mrbcr_model *model,
 // them); `model_out` is NULL or points to writable memory for a pointer.
 enum mrbcr_status mrbcr_model_load(const char *path,
                                    struct mrbcr_model **model_out);
+
+// The default model bundled in the library (trained by mrbcr on simulated widefield
+// images; no file or download needed). `mrbcr_model_metadata` tells how it was made.
+//
+// On success `*model_out` receives a new model, which the caller frees with
+// `mrbcr_model_free`. On failure `*model_out` is left as it was.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `model_out` is NULL.
+//
+// # Safety
+// `model_out` is NULL or points to writable memory for a pointer.
+enum mrbcr_status mrbcr_model_new_default(struct mrbcr_model **model_out);
 
 // Reads a model file held in memory (e.g. embedded in the calling program). The
 // bytes are copied: the caller may free them as soon as this returns.
@@ -878,6 +916,267 @@ enum mrbcr_status mrbcr_score(const struct mrbcr_image_in *restored,
                               const struct mrbcr_image_in *truth,
                               double *psnr_out,
                               double *ssim_out);
+
+// Makes training options with the defaults of `mrbcr train`, writing into the
+// directory `output_dir` (made if missing): patches of 128 x 128, batches of 8,
+// 10,000 steps, Adam with a constant learning rate of 1e-3, seed 1, random flips and
+// rotations and the authors' noise augmentation, a progress call every 10 steps,
+// validation every 200 steps with early stopping after 10 validations without a new
+// best, a checkpoint every 100 steps, fresh Glorot-uniform weights (seed 1), no
+// resume, every core. The caller frees them with `mrbcr_train_options_free`.
+//
+// The directory receives the checkpoint, `best.safetensors` (the weights of the
+// lowest validation loss so far) and, at the end, `model.safetensors`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
+//
+// # Safety
+// `output_dir` is NULL or a NUL-terminated path; `options_out` is NULL or points to
+// writable memory for a pointer.
+enum mrbcr_status mrbcr_train_options_new(const char *output_dir,
+                                          struct mrbcr_train_options **options_out);
+
+// Frees training options. NULL is accepted and does nothing.
+//
+// # Safety
+// `options` is NULL or options from `mrbcr_train_options_new` that have not been
+// freed and that no other thread is using.
+void mrbcr_train_options_free(struct mrbcr_train_options *options);
+
+// Sets the side of the square training patches: a multiple of 4 of at least 16.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_patch_size(struct mrbcr_train_options *options,
+                                                     size_t patch_size);
+
+// Sets the number of patches per step (at least 1); memory grows with it.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_batch_size(struct mrbcr_train_options *options,
+                                                     size_t batch_size);
+
+// Sets the number of steps in all (a resumed run counts the earlier ones).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_steps(struct mrbcr_train_options *options,
+                                                uint64_t steps);
+
+// Sets Adam's learning rate: `first` (positive) at the first step, decaying along a
+// cosine to `last` (positive, at most `first`) at the last step; `last` = 0 keeps it
+// constant at `first` (the default: 1e-3, constant).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_learning_rate(struct mrbcr_train_options *options,
+                                                        double first,
+                                                        double last);
+
+// Sets the seed of the patch draws and of the augmentation.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_seed(struct mrbcr_train_options *options,
+                                               uint64_t seed);
+
+// Turns the augmentation on (nonzero) or off (0): `flips`, the random flips and
+// 90-degree rotations of the patches; `noise`, the authors' Gaussian noise on the
+// input. Both are on by default.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_augmentation(struct mrbcr_train_options *options,
+                                                       int flips,
+                                                       int noise);
+
+// Measures the validation loss every `every` steps (0: never; the final model is then
+// the last weights) and stops the run after `patience` validations without a new
+// lowest loss (0: never stop early).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_validation(struct mrbcr_train_options *options,
+                                                     uint64_t every,
+                                                     size_t patience);
+
+// Sets how often the progress callback is called, in steps (at least 1).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_log_every(struct mrbcr_train_options *options,
+                                                    uint64_t steps);
+
+// Sets how often a checkpoint is saved, in steps (at least 1; one is always saved at
+// the end and when the callback stops the run).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_checkpoint_every(struct mrbcr_train_options *options,
+                                                           uint64_t steps);
+
+// Continue (nonzero) the run whose checkpoint is in the output directory, which must
+// have been made with the same settings and data; or start a new run (0, the
+// default), which refuses a directory that holds a checkpoint.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_resume(struct mrbcr_train_options *options,
+                                                 int resume);
+
+// Sets the number of worker threads (0: every core, the default). The result does
+// not depend on it.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_threads(struct mrbcr_train_options *options,
+                                                  size_t threads);
+
+// Starts from fresh Glorot-uniform weights with zero biases drawn with `seed` (the
+// default, with seed 1).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_init_seed(struct mrbcr_train_options *options,
+                                                    uint64_t seed);
+
+// Starts from the weights of the bundled default model (fine-tuning it).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_init_default(struct mrbcr_train_options *options);
+
+// Starts from the weights of a model file (fine-tuning it). The file is read now.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL; `MRBCR_STATUS_IO` if the
+// file cannot be read, `MRBCR_STATUS_MODEL_FILE` if it is not a valid model file (the
+// options are then unchanged).
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile;
+// `path` is NULL or a NUL-terminated file name.
+enum mrbcr_status mrbcr_train_options_set_init_model_file(struct mrbcr_train_options *options,
+                                                          const char *path);
+
+// Trains m-rBCR on simulated widefield pairs (raw camera counts as input, ground
+// truth as truth), as `mrbcr train` without `--low`/`--high` does.
+//
+// `params` sets the simulator (NULL: the training defaults of `mrbcr train`, 256 x
+// 256 images, NA 1.1 to 1.4, emission 500 to 620 nm, 10 to 5000 photons at the
+// brightest pixel over 0 to 20 background photons, otherwise the simulator's
+// defaults). The `images` training and `validation_images` validation images are
+// shared out evenly over the `pixel_size_count` pixel sizes of `pixel_sizes_nm`
+// (none: the pixel size of `params`); the `k`-th size (0-based) simulates its
+// training images with seed `seed + 100 k` and its validation images with seed
+// `seed + 100 k + 1`. The run is deterministic: the same settings give the same
+// model at any thread count.
+//
+// On success the output directory holds `model.safetensors` (the weights of the
+// lowest validation loss, or the last ones without validation, with metadata
+// recording how they were made), and `*model_out` (if `model_out` is not NULL)
+// receives it loaded, for the caller to free with `mrbcr_model_free`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL, or `pixel_sizes_nm` is NULL
+// with a nonzero count; `MRBCR_STATUS_INVALID_INPUT` (the message names the setting)
+// for an unusable setting or simulation parameter, a checkpoint in the directory of a
+// new run (or a checkpoint of other settings when resuming), or a diverging run;
+// `MRBCR_STATUS_CANCELLED` if the callback stopped the run (its checkpoint is saved);
+// `MRBCR_STATUS_IO` if the directory cannot be written. `*model_out` is written only
+// on success.
+//
+// # Safety
+// `options` and `params` are NULL or valid handles no thread changes during the call;
+// `pixel_sizes_nm` is NULL or points to `pixel_size_count` doubles; `progress` is
+// NULL or a function as `mrbcr_train_progress_callback` describes, given `user_data`;
+// `model_out` is NULL or points to writable memory for a pointer.
+enum mrbcr_status mrbcr_train_simulated(const struct mrbcr_train_options *options,
+                                        const struct mrbcr_simulation_params *params,
+                                        const double *pixel_sizes_nm,
+                                        size_t pixel_size_count,
+                                        size_t images,
+                                        size_t validation_images,
+                                        uint64_t seed,
+                                        mrbcr_train_progress_callback progress,
+                                        void *user_data,
+                                        struct mrbcr_model **model_out);
+
+// Trains m-rBCR (or fine-tunes a model: `mrbcr_train_options_set_init_*`) on the
+// user's own pairs, as `mrbcr train --low --high` does: `low` and `high` are each a
+// TIFF file (one plane or a stack) or a folder of TIFF files, matched plane by plane
+// in order (files by name, then pages). The last `round(pairs x
+// validation_fraction)` pairs (at least 1, at most all but one) are held out for
+// validation when the options validate; otherwise every pair trains. Each truth
+// patch is scaled to [0, 1] by its own minimum and maximum, as the authors did, or,
+// if `same_units` is nonzero (the high-quality images are in the units of the
+// low-quality ones: the same camera and settings), by its input patch's transform, so
+// that the model keeps intensities.
+//
+// On success, as `mrbcr_train_simulated`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options`, `low` or `high` is NULL;
+// `MRBCR_STATUS_INVALID_INPUT` if the two hold different numbers of planes, two
+// matched planes differ in size, a plane has NaN or infinite values, there are fewer
+// than 2 pairs with validation, `validation_fraction` is not between 0 and 1, or as
+// `mrbcr_train_simulated`; `MRBCR_STATUS_IO` and `MRBCR_STATUS_IMAGE_FILE` for files
+// that cannot be read as TIFF images; `MRBCR_STATUS_CANCELLED` as
+// `mrbcr_train_simulated`. `*model_out` is written only on success.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes during the call;
+// `low` and `high` are NULL or NUL-terminated paths; `progress`, `user_data` and
+// `model_out` as for `mrbcr_train_simulated`.
+enum mrbcr_status mrbcr_train_tiff_pairs(const struct mrbcr_train_options *options,
+                                         const char *low,
+                                         const char *high,
+                                         double validation_fraction,
+                                         int same_units,
+                                         mrbcr_train_progress_callback progress,
+                                         void *user_data,
+                                         struct mrbcr_model **model_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -266,6 +266,17 @@ fn write_fixtures() {
         .unwrap();
     }
     write_file(&dir.join("cases.txt"), manifest.as_bytes());
+    // The bundled default model's result on the first case.
+    let first = &CASES[0];
+    let output = deconvolve(
+        &Model::bundled(),
+        &seeded_input(first, 1),
+        &options(first),
+        first.output_type,
+        None,
+    )
+    .unwrap();
+    write_file(&dir.join("default.out"), &pixel_bytes(output.pixels()));
 }
 
 fn write_file(path: &Path, bytes: &[u8]) {

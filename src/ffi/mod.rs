@@ -18,6 +18,7 @@ mod deconvolve;
 mod model;
 mod options;
 mod simulate;
+mod train;
 
 pub use classical::{
     mrbcr_psf_compute, mrbcr_psf_model, mrbcr_psf_params, mrbcr_psf_params_free,
@@ -31,7 +32,7 @@ pub use deconvolve::{
 };
 pub use model::{
     mrbcr_model, mrbcr_model_free, mrbcr_model_from_bytes, mrbcr_model_load, mrbcr_model_metadata,
-    mrbcr_model_metadata_count, mrbcr_model_metadata_key,
+    mrbcr_model_metadata_count, mrbcr_model_metadata_key, mrbcr_model_new_default,
 };
 pub use options::{
     mrbcr_options, mrbcr_options_free, mrbcr_options_new, mrbcr_options_set_normalization,
@@ -47,6 +48,17 @@ pub use simulate::{
     mrbcr_simulation_params_set_peak_photons, mrbcr_simulation_params_set_pixel_size_nm,
     mrbcr_simulation_params_set_psf_size, mrbcr_simulation_params_set_refractive_index,
     mrbcr_simulation_params_set_size, mrbcr_simulation_params_set_wavelength_nm,
+};
+pub use train::{
+    mrbcr_train_options, mrbcr_train_options_free, mrbcr_train_options_new,
+    mrbcr_train_options_set_augmentation, mrbcr_train_options_set_batch_size,
+    mrbcr_train_options_set_checkpoint_every, mrbcr_train_options_set_init_default,
+    mrbcr_train_options_set_init_model_file, mrbcr_train_options_set_init_seed,
+    mrbcr_train_options_set_learning_rate, mrbcr_train_options_set_log_every,
+    mrbcr_train_options_set_patch_size, mrbcr_train_options_set_resume,
+    mrbcr_train_options_set_seed, mrbcr_train_options_set_steps, mrbcr_train_options_set_threads,
+    mrbcr_train_options_set_validation, mrbcr_train_progress_callback, mrbcr_train_simulated,
+    mrbcr_train_tiff_pairs,
 };
 
 use std::cell::RefCell;

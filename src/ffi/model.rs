@@ -33,7 +33,7 @@ fn nul_terminated(text: &str) -> Vec<u8> {
 }
 
 impl LoadedModel {
-    fn new(model: Model) -> LoadedModel {
+    pub(crate) fn new(model: Model) -> LoadedModel {
         let meta = model.metadata();
         let train_patch_size = meta
             .train_patch_size
@@ -57,7 +57,7 @@ impl LoadedModel {
     }
 
     /// Hands the model to the caller.
-    fn into_handle(self) -> *mut mrbcr_model {
+    pub(crate) fn into_handle(self) -> *mut mrbcr_model {
         Box::into_raw(Box::new(self)).cast()
     }
 
@@ -101,16 +101,39 @@ pub unsafe extern "C" fn mrbcr_model_load(
     })
 }
 
+/// The default model bundled in the library (trained by mrbcr on simulated widefield
+/// images; no file or download needed). `mrbcr_model_metadata` tells how it was made.
+///
+/// On success `*model_out` receives a new model, which the caller frees with
+/// `mrbcr_model_free`. On failure `*model_out` is left as it was.
+///
+/// # Errors
+/// `MRBCR_STATUS_NULL_PARAMETER` if `model_out` is NULL.
+///
+/// # Safety
+/// `model_out` is NULL or points to writable memory for a pointer.
+#[no_mangle]
+pub unsafe extern "C" fn mrbcr_model_new_default(
+    model_out: *mut *mut mrbcr_model,
+) -> super::mrbcr_status {
+    guard(|| {
+        // SAFETY: NULL or writable, by the caller's contract.
+        let model_out = unsafe { non_null_mut(model_out, "model_out") }?;
+        *model_out = LoadedModel::new(Model::bundled()).into_handle();
+        Ok(())
+    })
+}
+
 /// The path a C string names.
 #[cfg(unix)]
-fn path_from_c(path: &CStr) -> FfiResult<PathBuf> {
+pub(crate) fn path_from_c(path: &CStr) -> FfiResult<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     Ok(PathBuf::from(std::ffi::OsStr::from_bytes(path.to_bytes())))
 }
 
 /// The path a C string names (UTF-8 outside Unix).
 #[cfg(not(unix))]
-fn path_from_c(path: &CStr) -> FfiResult<PathBuf> {
+pub(crate) fn path_from_c(path: &CStr) -> FfiResult<PathBuf> {
     path.to_str()
         .map(PathBuf::from)
         .map_err(|_| Failure::invalid("the parameter 'path' is not valid UTF-8"))

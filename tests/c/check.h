@@ -32,7 +32,7 @@ typedef struct progress_log {
 } progress_log;
 
 /* A progress callback recording into the progress_log at `user_data`. */
-static int record_progress(double fraction, void *user_data) {
+static inline int record_progress(double fraction, void *user_data) {
     progress_log *log = user_data;
     if (log->calls < sizeof log->fractions / sizeof log->fractions[0]) {
         log->fractions[log->calls] = fraction;

@@ -383,6 +383,28 @@ static void test_model_from_bytes(const char *dir, const test_case *c, const voi
     mrbcr_model_free(model);
 }
 
+/* The bundled default model gives the Rust API's result on the first case
+ * (default.out, written by the fixture writer with Model::bundled()). */
+static void test_default_model(const char *dir, const test_case *c, const void *input) {
+    CHECK(mrbcr_model_new_default(NULL) == MRBCR_STATUS_NULL_PARAMETER, "NULL model_out");
+    CHECK(message_has("'model_out'"), "the message names the parameter");
+    mrbcr_model *model = NULL;
+    CHECK(mrbcr_model_new_default(&model) == MRBCR_STATUS_OK && model != NULL,
+          "the bundled default model");
+    const char *value = NULL;
+    CHECK(mrbcr_model_metadata(model, "provenance", &value, NULL) == MRBCR_STATUS_OK &&
+              strstr(value, "trained by mrbcr train") == value,
+          "its metadata tells how it was made");
+    CHECK(mrbcr_model_metadata(model, "data.source", &value, NULL) == MRBCR_STATUS_OK &&
+              strstr(value, "simulator") != NULL,
+          "and on what data");
+    size_t len = 0;
+    void *expected = read_fixture(dir, "default", ".out", &len);
+    test_case_packed(model, c, input, expected, 1);
+    free(expected);
+    mrbcr_model_free(model);
+}
+
 /* Number of threads of this process (Linux). */
 static int thread_count(void) {
     DIR *tasks = opendir("/proc/self/task");
@@ -437,6 +459,7 @@ int main(int argc, char **argv) {
         if (i == 0) {
             test_progress_and_cancel(model, &cases[i], input, expected);
             test_model_from_bytes(dir, &cases[i], input, expected);
+            test_default_model(dir, &cases[i], input);
         }
         free(input);
         free(expected);

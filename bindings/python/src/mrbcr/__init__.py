@@ -39,6 +39,8 @@ __all__ = [
     "NullParameterError",
     "abi_version",
     "deconvolve",
+    "train_pairs",
+    "train_simulated",
     "version",
 ]
 
@@ -120,12 +122,16 @@ class Model:
     """A loaded m-rBCR model. Immutable: one model may be used by several threads at
     once. Freed when garbage-collected, or at once with :meth:`close` (or ``with``).
 
+    ``Model()`` is the default model bundled in the library (no file needed);
     ``Model(path)`` loads a model file; :meth:`from_bytes` reads one held in memory.
     """
 
-    def __init__(self, path: Union[str, os.PathLike]):
+    def __init__(self, path: Optional[Union[str, os.PathLike]] = None):
         handle = c_void_p()
-        _check(lib.mrbcr_model_load(os.fsencode(path), byref(handle)))
+        if path is None:
+            _check(lib.mrbcr_model_new_default(byref(handle)))
+        else:
+            _check(lib.mrbcr_model_load(os.fsencode(path), byref(handle)))
         self._handle = handle
 
     @classmethod
@@ -352,3 +358,6 @@ def deconvolve(
     if target is not result_stack:
         result_stack[...] = target
     return result
+
+
+from .training import train_pairs, train_simulated  # noqa: E402 (needs Model, _check)

@@ -21,6 +21,7 @@ from ctypes import (
     c_size_t,
     c_uint8,
     c_uint32,
+    c_uint64,
     c_void_p,
 )
 from pathlib import Path
@@ -62,6 +63,10 @@ class ImageOut(Structure):
 #: mrbcr_progress_callback: int (*)(double fraction, void *user_data).
 PROGRESS_CALLBACK = CFUNCTYPE(c_int, c_double, c_void_p)
 
+#: mrbcr_train_progress_callback: int (*)(uint64_t step, double train_loss,
+#: double validation_loss, double seconds_per_step, void *user_data).
+TRAIN_PROGRESS_CALLBACK = CFUNCTYPE(c_int, c_uint64, c_double, c_double, c_double, c_void_p)
+
 
 def _library_path() -> str:
     configured = os.environ.get("MRBCR_LIBRARY")
@@ -87,6 +92,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "mrbcr_last_error_message": (c_char_p, []),
         "mrbcr_model_load": (status, [c_char_p, POINTER(model)]),
         "mrbcr_model_from_bytes": (status, [POINTER(c_uint8), c_size_t, POINTER(model)]),
+        "mrbcr_model_new_default": (status, [POINTER(model)]),
         "mrbcr_model_free": (None, [model]),
         "mrbcr_model_metadata_count": (status, [model, POINTER(c_size_t)]),
         "mrbcr_model_metadata_key": (status, [model, c_size_t, POINTER(c_void_p)]),
@@ -114,6 +120,58 @@ def _declare(lib: ctypes.CDLL) -> None:
             ],
         ),
     }
+    train_options = c_void_p  # mrbcr_train_options *
+    signatures.update(
+        {
+            "mrbcr_train_options_new": (status, [c_char_p, POINTER(train_options)]),
+            "mrbcr_train_options_free": (None, [train_options]),
+            "mrbcr_train_options_set_patch_size": (status, [train_options, c_size_t]),
+            "mrbcr_train_options_set_batch_size": (status, [train_options, c_size_t]),
+            "mrbcr_train_options_set_steps": (status, [train_options, c_uint64]),
+            "mrbcr_train_options_set_learning_rate": (
+                status,
+                [train_options, c_double, c_double],
+            ),
+            "mrbcr_train_options_set_seed": (status, [train_options, c_uint64]),
+            "mrbcr_train_options_set_augmentation": (status, [train_options, c_int, c_int]),
+            "mrbcr_train_options_set_validation": (status, [train_options, c_uint64, c_size_t]),
+            "mrbcr_train_options_set_log_every": (status, [train_options, c_uint64]),
+            "mrbcr_train_options_set_checkpoint_every": (status, [train_options, c_uint64]),
+            "mrbcr_train_options_set_resume": (status, [train_options, c_int]),
+            "mrbcr_train_options_set_threads": (status, [train_options, c_size_t]),
+            "mrbcr_train_options_set_init_seed": (status, [train_options, c_uint64]),
+            "mrbcr_train_options_set_init_default": (status, [train_options]),
+            "mrbcr_train_options_set_init_model_file": (status, [train_options, c_char_p]),
+            "mrbcr_train_simulated": (
+                status,
+                [
+                    train_options,
+                    c_void_p,  # const mrbcr_simulation_params * (NULL: the defaults)
+                    POINTER(c_double),
+                    c_size_t,
+                    c_size_t,
+                    c_size_t,
+                    c_uint64,
+                    TRAIN_PROGRESS_CALLBACK,
+                    c_void_p,
+                    POINTER(model),
+                ],
+            ),
+            "mrbcr_train_tiff_pairs": (
+                status,
+                [
+                    train_options,
+                    c_char_p,
+                    c_char_p,
+                    c_double,
+                    c_int,
+                    TRAIN_PROGRESS_CALLBACK,
+                    c_void_p,
+                    POINTER(model),
+                ],
+            ),
+        }
+    )
     for name, (restype, argtypes) in signatures.items():
         function = getattr(lib, name)
         function.restype = restype
