@@ -5,6 +5,7 @@
 //! | Java method | what |
 //! |---|---|
 //! | `long loadModel(String path)` | loads a model file; returns a handle |
+//! | `long loadDefaultModel()` | the bundled default model; returns a handle |
 //! | `void freeModel(long handle)` | releases a handle |
 //! | `String[] modelMetadata(long handle)` | the metadata as key, value, key, value, ... |
 //! | `String libraryVersion()` | the version of this library |
@@ -30,6 +31,7 @@ pub use deconvolve::Java_io_github_mrbcr_fiji_MrbcrNative_deconvolve;
 pub use model::{
     Java_io_github_mrbcr_fiji_MrbcrNative_freeModel,
     Java_io_github_mrbcr_fiji_MrbcrNative_libraryVersion,
+    Java_io_github_mrbcr_fiji_MrbcrNative_loadDefaultModel,
     Java_io_github_mrbcr_fiji_MrbcrNative_loadModel,
     Java_io_github_mrbcr_fiji_MrbcrNative_modelMetadata,
 };

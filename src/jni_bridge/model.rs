@@ -1,4 +1,5 @@
-//! The model natives: load, free, metadata, and the library's version.
+//! The model natives: load (a file or the bundled default model), free, metadata, and
+//! the library's version.
 
 use std::path::Path;
 
@@ -30,6 +31,24 @@ pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_loadModel<'local>(
             let model = Model::load(Path::new(&path))?;
             Ok(handles::register(model))
         })
+        .resolve::<ThrowMrbcrException>()
+}
+
+/// `static native long loadDefaultModel()`: the default model bundled in the library
+/// (trained by `mrbcr train` on simulated widefield images; no file needed), as a new
+/// handle (never 0) that `freeModel` releases like any other. Its metadata tells how it
+/// was trained.
+///
+/// # Errors
+/// Throws `MrbcrException` only if the bundled model cannot be read, which is a bug
+/// (reported as such, not a crash).
+#[no_mangle]
+pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_loadDefaultModel<'local>(
+    mut unowned_env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> jlong {
+    unowned_env
+        .with_env(|_env| -> NativeResult<jlong> { Ok(handles::register(Model::bundled())) })
         .resolve::<ThrowMrbcrException>()
 }
 

@@ -3,18 +3,19 @@ package io.github.mrbcr.fiji;
 import ij.IJ;
 import ij.Macro;
 import ij.gui.GenericDialog;
-import ij.io.OpenDialog;
-import java.awt.GraphicsEnvironment;
-import java.nio.file.Path;
-import java.util.Map;
 import ij.plugin.PlugIn;
+import java.awt.GraphicsEnvironment;
+import java.util.Map;
 
 /**
- * Plugins &gt; Deconvolution &gt; m-rBCR &gt; About m-rBCR models: asks for a model file
- * and shows what it says about its weights (name, provenance, licence, how inputs must be
- * normalised, ...) and the native library's version. In a macro: {@code
- * run("About m-rBCR models", "model=/path/to/model.safetensors")}; the text then goes to
- * the Log window (or standard output when headless).
+ * Plugins &gt; Deconvolution &gt; m-rBCR &gt; About m-rBCR models: shows what a model says
+ * about its weights (name, provenance, licence, how inputs must be normalised, how it was
+ * trained, ...) and the native library's version. The model is a file the user chooses,
+ * or, if the field is left empty, the default model bundled in the library. In a macro:
+ * {@code run("About m-rBCR models", "model=/path/to/model.safetensors")}, or
+ * {@code run("About m-rBCR models", "model=[]")} for the bundled model (as without
+ * {@code model=}); the text then goes to the Log window (or standard output when
+ * headless).
  */
 public final class AboutModelsCommand implements PlugIn {
     private static final String TITLE = "About m-rBCR models";
@@ -25,7 +26,7 @@ public final class AboutModelsCommand implements PlugIn {
         if (path == null) {
             return;
         }
-        try (MrbcrModel model = MrbcrModel.load(Path.of(path))) {
+        try (MrbcrModel model = DeconvolveCommand.openModel(path)) {
             String text = describe(model);
             if (Macro.getOptions() != null || GraphicsEnvironment.isHeadless()) {
                 IJ.log(text);
@@ -37,35 +38,37 @@ public final class AboutModelsCommand implements PlugIn {
         }
     }
 
-    /** The model file: the macro's {@code model=} value, or the user's choice. */
+    /**
+     * The model file: the macro's {@code model=} value, or the user's choice; empty for the
+     * bundled model (also headless without a macro, where nobody can be asked); null if
+     * the user cancelled.
+     */
     private static String chooseModel() {
         String options = Macro.getOptions();
         if (options != null) {
-            String path = Macro.getValue(options, "model", "");
-            if (path.isEmpty()) {
-                DeconvolveCommand.fail("Give the model file: model=/path/to/model.safetensors");
-                return null;
-            }
-            return path;
+            return Macro.getValue(options, "model", "");
         }
         if (GraphicsEnvironment.isHeadless()) {
-            DeconvolveCommand.fail("Give the model file: run(\"" + TITLE + "\", \"model=/path/to/model.safetensors\")");
-            return null;
+            return "";
         }
-        OpenDialog dialog = new OpenDialog("Choose an m-rBCR model (.safetensors)", DeconvolveOptions.remembered().modelPath);
-        return dialog.getPath();
+        GenericDialog dialog = new GenericDialog(TITLE);
+        dialog.addFileField(DeconvolveDialog.MODEL, DeconvolveOptions.remembered().modelPath, 40);
+        dialog.addMessage(DeconvolveDialog.MODEL_HELP);
+        dialog.showDialog();
+        return dialog.wasCanceled() ? null : dialog.getNextString().trim();
     }
 
     /**
-     * The model's metadata as text, one {@code key: value} line each, then the library's
-     * version.
+     * The model's metadata as text: where it came from (its file, or
+     * {@value MrbcrModel#BUNDLED_NAME}), one {@code key: value} line each, then the
+     * library's version.
      *
      * @param model the model
      * @return the description
      * @throws MrbcrException if the model was closed
      */
     static String describe(MrbcrModel model) throws MrbcrException {
-        StringBuilder text = new StringBuilder("m-rBCR model " + model.path() + "\n");
+        StringBuilder text = new StringBuilder("m-rBCR model " + model.source() + "\n");
         for (Map.Entry<String, String> entry : model.metadata().entrySet()) {
             String value = entry.getValue().isEmpty() ? "(not given)" : entry.getValue();
             text.append(entry.getKey()).append(": ").append(value).append('\n');

@@ -8,8 +8,9 @@ import java.nio.file.Path;
 
 /**
  * Plugins &gt; Deconvolution &gt; m-rBCR &gt; Deconvolve (m-rBCR): asks for the options
- * ({@link DeconvolveDialog}), restores the current image ({@link DeconvolveRunner}) and
- * shows the result. Esc cancels; errors are reported with the library's message (and stop
+ * ({@link DeconvolveDialog}), restores the current image ({@link DeconvolveRunner}) with the
+ * chosen model file, or the model bundled in the library when none is given, and shows
+ * the result. Esc cancels; errors are reported with the library's message (and stop
  * a running macro).
  */
 public final class DeconvolveCommand implements PlugIn {
@@ -30,13 +31,9 @@ public final class DeconvolveCommand implements PlugIn {
         if (options == null) {
             return;
         }
-        if (options.modelPath.isEmpty()) {
-            fail("Choose a model file (.safetensors): the field 'Model file', or model=... in a macro.");
-            return;
-        }
         IJ.resetEscape();
         long start = System.nanoTime();
-        try (MrbcrModel model = MrbcrModel.load(Path.of(options.modelPath))) {
+        try (MrbcrModel model = openModel(options.modelPath)) {
             ImagePlus result = DeconvolveRunner.run(imp, model, options, new ImageJProgress());
             result.show();
             IJ.showStatus(String.format("m-rBCR: done in %.1f s", (System.nanoTime() - start) / 1e9));
@@ -49,6 +46,19 @@ public final class DeconvolveCommand implements PlugIn {
         } finally {
             IJ.showProgress(1.0);
         }
+    }
+
+    /**
+     * The model a "Model file" field names: that file, or the bundled default model when
+     * the field is empty (or only blanks).
+     *
+     * @param modelPath the field's value ({@code model=} in a macro)
+     * @return the model, to close
+     * @throws MrbcrException if the file cannot be read or is not a model file
+     */
+    static MrbcrModel openModel(String modelPath) throws MrbcrException {
+        String path = modelPath == null ? "" : modelPath.trim();
+        return path.isEmpty() ? MrbcrModel.bundled() : MrbcrModel.load(Path.of(path));
     }
 
     /**

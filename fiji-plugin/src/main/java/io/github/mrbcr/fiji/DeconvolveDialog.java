@@ -18,7 +18,8 @@ import java.util.List;
  * string ({@link Macro#getOptions()}) the way GenericDialog reads them in a macro, and
  * recorded the same way if the recorder is on.
  *
- * <p>The macro keys are the first word of each label: {@code model}, {@code normalization}
+ * <p>The macro keys are the first word of each label: {@code model} (a model file; empty
+ * or absent: the default model bundled in the library), {@code normalization}
  * ({@code percentile}, {@code minmax}, {@code per-tile-minmax}, {@code none}), {@code low},
  * {@code high} (percentiles), {@code tile}, {@code overlap}, {@code threads},
  * {@code output} ({@code [32-bit float]} or {@code [same as input]}) and {@code current}
@@ -28,7 +29,9 @@ public final class DeconvolveDialog {
     /** The dialog's title, also the command's name. */
     public static final String TITLE = "Deconvolve (m-rBCR)";
 
-    static final String MODEL = "Model file";
+    static final String MODEL = "Model file (optional)";
+    /** Under the model field: what an empty one means. */
+    static final String MODEL_HELP = "Empty: the default model bundled with m-rBCR (trained on simulated widefield images).";
     static final String NORMALIZATION = "Normalization";
     static final String LOW = "Low percentile";
     static final String HIGH = "High percentile";
@@ -51,7 +54,12 @@ public final class DeconvolveDialog {
      */
     public static DeconvolveOptions ask(ImagePlus imp) {
         Form form = GraphicsEnvironment.isHeadless() ? new MacroForm(Macro.getOptions()) : new DialogForm();
-        DeconvolveOptions options = read(form, DeconvolveOptions.remembered(), imp.getStackSize() > 1);
+        DeconvolveOptions defaults = DeconvolveOptions.remembered();
+        if (Macro.getOptions() != null) {
+            // A macro without model= runs the bundled model, not a file remembered from the dialog.
+            defaults.modelPath = "";
+        }
+        DeconvolveOptions options = read(form, defaults, imp.getStackSize() > 1);
         if (options != null && Macro.getOptions() == null) {
             options.remember();
         }
@@ -65,6 +73,7 @@ public final class DeconvolveDialog {
      */
     static DeconvolveOptions read(Form form, DeconvolveOptions defaults, boolean isStack) {
         form.addFile(MODEL, defaults.modelPath);
+        form.addMessage(MODEL_HELP);
         form.addChoice(NORMALIZATION, texts(DeconvolveOptions.Normalization.values()), defaults.normalization.text);
         form.addNumber(LOW, defaults.lowPercentile);
         form.addNumber(HIGH, defaults.highPercentile);
@@ -103,6 +112,9 @@ public final class DeconvolveDialog {
     interface Form {
         void addFile(String label, String value);
 
+        /** A line of explanation (not a field: nothing to read back). */
+        void addMessage(String text);
+
         void addChoice(String label, String[] items, String value);
 
         void addNumber(String label, double value);
@@ -129,6 +141,11 @@ public final class DeconvolveDialog {
         @Override
         public void addFile(String label, String value) {
             dialog.addFileField(label, value, 40);
+        }
+
+        @Override
+        public void addMessage(String text) {
+            dialog.addMessage(text);
         }
 
         @Override
@@ -196,6 +213,11 @@ public final class DeconvolveDialog {
         @Override
         public void addFile(String label, String value) {
             fields.add(new String[] {label, value});
+        }
+
+        @Override
+        public void addMessage(String text) {
+            // nothing to show or read in a macro
         }
 
         @Override

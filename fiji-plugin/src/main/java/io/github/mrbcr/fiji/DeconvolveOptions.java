@@ -77,7 +77,7 @@ public final class DeconvolveOptions {
         }
     }
 
-    /** The model file ({@code .safetensors}). */
+    /** The model file ({@code .safetensors}); empty for the model bundled in the library. */
     public String modelPath = "";
     /** The normalisation. */
     public Normalization normalization = Normalization.PERCENTILE;

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A loaded m-rBCR model: the Java face of the native library. A model is immutable and
@@ -11,7 +12,13 @@ import java.util.Map;
  * keeps it until the run ends).
  */
 public final class MrbcrModel implements AutoCloseable {
-    private final Path path;
+    /**
+     * What {@link #source()} says for the bundled default model: the name the library and
+     * the {@code mrbcr} tool give it.
+     */
+    public static final String BUNDLED_NAME = "<bundled default model>";
+
+    private final Path path; // null for the bundled model
     private long handle; // guarded by this; 0 once closed
 
     private MrbcrModel(Path path, long handle) {
@@ -32,6 +39,19 @@ public final class MrbcrModel implements AutoCloseable {
     }
 
     /**
+     * The default model bundled in the native library: trained by {@code mrbcr train} on
+     * simulated widefield images, no file needed. Its {@link #metadata()} tells how it was
+     * trained ({@code provenance} and the {@code train.*} keys); {@link #path()} is empty
+     * and {@link #source()} is {@value #BUNDLED_NAME}.
+     *
+     * @return a new handle on the bundled model, to close like any other
+     * @throws MrbcrException only if the library cannot read its own model (a bug)
+     */
+    public static MrbcrModel bundled() throws MrbcrException {
+        return new MrbcrModel(null, MrbcrNative.loadDefaultModel());
+    }
+
+    /**
      * The version of the native library.
      *
      * @return its version, e.g. {@code 0.1.0}
@@ -43,10 +63,19 @@ public final class MrbcrModel implements AutoCloseable {
     /**
      * The file the model was loaded from.
      *
-     * @return the model file
+     * @return the model file, or empty for the {@linkplain #bundled() bundled model}
      */
-    public Path path() {
-        return path;
+    public Optional<Path> path() {
+        return Optional.ofNullable(path);
+    }
+
+    /**
+     * Where the model came from, for messages: its file, or {@value #BUNDLED_NAME}.
+     *
+     * @return the file's path, or {@value #BUNDLED_NAME}
+     */
+    public String source() {
+        return path == null ? BUNDLED_NAME : path.toString();
     }
 
     /**
@@ -113,7 +142,7 @@ public final class MrbcrModel implements AutoCloseable {
 
     private synchronized long handle() throws MrbcrException {
         if (handle == 0) {
-            throw new MrbcrException("the model " + path + " was closed");
+            throw new MrbcrException("the model " + source() + " was closed");
         }
         return handle;
     }

@@ -15,6 +15,9 @@ final class MrbcrNative {
     /** Loads a model file; returns its handle (never 0). */
     static native long loadModel(String path) throws MrbcrException;
 
+    /** The default model bundled in the library; returns a new handle (never 0). */
+    static native long loadDefaultModel() throws MrbcrException;
+
     /** Releases a handle (0 does nothing); a run using it keeps the model until it ends. */
     static native void freeModel(long handle) throws MrbcrException;
 

@@ -88,6 +88,21 @@ class BatchMacroIT {
     }
 
     @Test
+    void deconvolveMacroWithoutAModelFileRunsTheBundledModelAsTheCliDoes() throws Exception {
+        Path imagej = imagejWithPlugin();
+        ImagePlus original = TestSupport.image("plain.tif", 16, 130, 110, 1);
+        Path image = imagej.resolve("plain.tif");
+        assertTrue(new FileSaver(original).saveAsTiff(image.toString()));
+        Path output = imagej.resolve("plain-mrbcr.tif");
+        String printed = runBatch(imagej, EXAMPLES.resolve("deconvolve.ijm"), image + "," + output);
+        assertTrue(printed.contains("m-rBCR: " + image + " -> " + output), printed);
+        ImagePlus result = new Opener().openImage(output.toString());
+        assertNotNull(result, "no result:\n" + printed);
+        ImagePlus expected = TestSupport.bundledCliResult(original);
+        assertArrayEquals((float[]) expected.getStack().getPixels(1), (float[]) result.getStack().getPixels(1));
+    }
+
+    @Test
     void aMissingModelStopsTheMacroWithTheLibraryMessage() throws Exception {
         Path imagej = imagejWithPlugin();
         Path image = imagej.resolve("one.tif");

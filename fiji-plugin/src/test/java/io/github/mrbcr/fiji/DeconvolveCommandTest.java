@@ -11,6 +11,7 @@ import ij.CompositeImage;
 import ij.IJ;
 import ij.ImagePlus;
 import ij.ImageStack;
+import ij.Prefs;
 import ij.WindowManager;
 import ij.gui.Roi;
 import ij.measure.Calibration;
@@ -183,6 +184,43 @@ class DeconvolveCommandTest {
     }
 
     @Test
+    void withoutAModelFileTheBundledModelGivesTheCliResultWithoutModel() throws Exception {
+        ImagePlus imp = TestSupport.image("bundled.tif", 16, 120, 100, 2);
+        String opts = "normalization=percentile low=1 high=99.8" + TILING + " output=[32-bit float]";
+        ImagePlus expected = TestSupport.bundledCliResult(imp, "--tile", "64", "--overlap", "16");
+        String[] printed = new String[1];
+        ImagePlus[] results = new ImagePlus[2];
+        printed[0] = printedBy(() -> {
+            results[0] = runCommand(imp, opts); // no model= at all
+            results[1] = runCommand(imp, "model=[] " + opts); // as the recorder writes an empty field
+        });
+        for (ImagePlus result : results) {
+            assertNotSame(imp, result, "no result:\n" + printed[0]);
+            assertEquals("bundled-mrbcr", result.getTitle());
+            assertSamePixels(expected, result);
+        }
+    }
+
+    @Test
+    void aMacroWithoutModelIgnoresTheFileRememberedFromTheDialog() throws Exception {
+        ImagePlus imp = TestSupport.image("remembered.tif", 8, 80, 64, 1);
+        String key = "mrbcr.model";
+        String before = Prefs.get(key, "");
+        Prefs.set(key, "/no/such/remembered.safetensors");
+        String[] printed = new String[1];
+        ImagePlus[] result = new ImagePlus[1];
+        try {
+            assertEquals("/no/such/remembered.safetensors", DeconvolveOptions.remembered().modelPath);
+            printed[0] = printedBy(() -> result[0] = runCommand(imp, "normalization=minmax" + TILING));
+        } finally {
+            Prefs.set(key, before);
+        }
+        assertNotSame(imp, result[0], "the remembered file was used:\n" + printed[0]);
+        assertSamePixels(
+                TestSupport.bundledCliResult(imp, "--tile", "64", "--overlap", "16", "--norm", "minmax"), result[0]);
+    }
+
+    @Test
     void rgbImageIsRefusedWithAClearMessage() {
         ImagePlus rgb = new ImagePlus("colour.jpg", new ColorProcessor(64, 64));
         String printed = printedBy(() -> assertSame(rgb, runCommand(rgb, "model=whatever.safetensors")));
@@ -256,6 +294,28 @@ class DeconvolveCommandTest {
         assertEquals(2, read.threads);
         assertEquals(DeconvolveOptions.OutputType.SAME, read.outputType);
         assertTrue(read.currentPlaneOnly);
+    }
+
+    @Test
+    void anEmptyModelFieldIsTheDefaultAndIsRecordedAsEmpty() {
+        assertEquals("", new DeconvolveOptions().modelPath);
+        boolean wasRecording = Recorder.record;
+        Recorder.record = true;
+        Recorder.resetCommandOptions();
+        DeconvolveOptions read;
+        try {
+            read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm("tile=256"), new DeconvolveOptions(), false);
+        } finally {
+            Recorder.record = wasRecording;
+        }
+        String recorded = Recorder.getCommandOptions();
+        Recorder.resetCommandOptions();
+        assertEquals("", read.modelPath);
+        assertTrue(recorded.startsWith("model=[] normalization=percentile"), recorded);
+        DeconvolveOptions again = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(recorded), new DeconvolveOptions(), false);
+        assertEquals("", again.modelPath);
+        assertEquals(256, again.tile);
+        assertEquals("model", ij.Macro.trimKey(DeconvolveDialog.MODEL), "old macros' key");
     }
 
     @Test

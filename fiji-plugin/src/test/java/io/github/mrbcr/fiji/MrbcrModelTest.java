@@ -62,6 +62,39 @@ class MrbcrModelTest {
     }
 
     @Test
+    void theBundledModelLoadsWithoutAFileAndSaysHowItWasTrained() throws Exception {
+        MrbcrModel model = MrbcrModel.bundled();
+        try (model) {
+            assertTrue(model.path().isEmpty());
+            assertEquals("<bundled default model>", model.source());
+            Map<String, String> metadata = model.metadata();
+            assertEquals(
+                    List.of("name", "description", "input_normalization", "train_patch_size", "provenance", "license",
+                            "created_by"),
+                    new ArrayList<>(metadata.keySet()).subList(0, 7));
+            assertTrue(metadata.get("provenance").startsWith("trained by mrbcr train"), metadata.get("provenance"));
+            String about = AboutModelsCommand.describe(model);
+            assertTrue(about.startsWith("m-rBCR model <bundled default model>\n"), about);
+            assertTrue(about.contains("provenance: trained by mrbcr train"), about);
+            // a second handle is independent of the first
+            try (MrbcrModel other = MrbcrModel.bundled()) {
+                assertEquals(metadata, other.metadata());
+            }
+            assertEquals(metadata, model.metadata());
+        }
+        MrbcrException closed = assertThrows(MrbcrException.class, model::metadata);
+        assertTrue(closed.getMessage().contains("<bundled default model> was closed"), closed.getMessage());
+    }
+
+    @Test
+    void aModelFileKeepsItsPath() throws Exception {
+        try (MrbcrModel model = MrbcrModel.load(TestSupport.model())) {
+            assertEquals(TestSupport.model(), model.path().orElseThrow());
+            assertEquals(TestSupport.model().toString(), model.source());
+        }
+    }
+
+    @Test
     void missingAndInvalidModelFilesAreExceptions() throws Exception {
         MrbcrException missing = assertThrows(MrbcrException.class, () -> MrbcrModel.load(Path.of("/no/model.safetensors")));
         assertTrue(missing.getMessage().startsWith("/no/model.safetensors: No such file"), missing.getMessage());

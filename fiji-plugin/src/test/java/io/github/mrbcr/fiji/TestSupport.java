@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What the tests share: the model (the authors' checkpoint, imported with the `mrbcr`
- * tool at test time), reference results from the `mrbcr deconvolve` tool, synthetic
+ * tool at test time), reference results from the `mrbcr deconvolve` tool (with that model
+ * or the bundled default one), synthetic
  * microscopy-like images, and ImageJ's command table with this plugin's commands.
  */
 final class TestSupport {
@@ -73,18 +74,33 @@ final class TestSupport {
     }
 
     /**
-     * The Rust API's result for {@code input}: saved as TIFF by ImageJ, restored by
-     * {@code mrbcr deconvolve} with {@code options}, read back by ImageJ.
+     * The Rust API's result for {@code input} with the authors' model ({@link #model()}):
+     * saved as TIFF by ImageJ, restored by {@code mrbcr deconvolve --model} with
+     * {@code options}, read back by ImageJ.
      */
     static ImagePlus cliResult(ImagePlus input, String... options) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(List.of("--model", model().toString()));
+        all.addAll(List.of(options));
+        return cliRun(input, all);
+    }
+
+    /**
+     * The Rust API's result for {@code input} with the bundled default model: as
+     * {@link #cliResult} but {@code mrbcr deconvolve} without {@code --model}.
+     */
+    static ImagePlus bundledCliResult(ImagePlus input, String... options) throws IOException, InterruptedException {
+        return cliRun(input, List.of(options));
+    }
+
+    /** {@code mrbcr deconvolve input -o output options...}, through TIFF files. */
+    private static ImagePlus cliRun(ImagePlus input, List<String> options) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(workDir(), "cli");
         Path in = dir.resolve("input.tif");
         Path out = dir.resolve("output.tif");
         FileSaver saver = new FileSaver(input);
         assertTrue(input.getStackSize() > 1 ? saver.saveAsTiffStack(in.toString()) : saver.saveAsTiff(in.toString()));
-        List<String> command = new ArrayList<>(List.of(
-                cli().toString(), "deconvolve", in.toString(), "-o", out.toString(), "--model", model().toString()));
-        command.addAll(List.of(options));
+        List<String> command = new ArrayList<>(List.of(cli().toString(), "deconvolve", in.toString(), "-o", out.toString()));
+        command.addAll(options);
         run(command);
         ImagePlus result = new Opener().openImage(out.toString());
         assertTrue(result != null, "ImageJ cannot read " + out);
