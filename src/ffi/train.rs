@@ -466,14 +466,15 @@ impl UserData {
     }
 }
 
-/// Runs training on `data` as `request` says, calling `progress`; the trained model
-/// into `model_out` (if not NULL) on success.
+/// Makes the data with `data` and trains on it as `request` says, calling `progress`,
+/// both in a pool of the call's own threads; the trained model into `model_out` (if
+/// not NULL) on success.
 ///
 /// # Safety
 /// `user_data` is what `progress` expects; `model_out` is NULL or writable.
 unsafe fn run_training(
     request: &TrainRequest,
-    data: &TrainingSet,
+    data: impl FnOnce() -> crate::Result<TrainingSet> + Send,
     progress: mrbcr_train_progress_callback,
     user_data: *mut c_void,
     model_out: *mut *mut mrbcr_model,
@@ -506,7 +507,7 @@ unsafe fn run_training(
                 pool.install(|| {
                     train(
                         &request.config,
-                        data,
+                        &data()?,
                         &request.init,
                         request.resume,
                         &mut log,
@@ -589,10 +590,11 @@ pub unsafe extern "C" fn mrbcr_train_simulated(
             images,
             validation_images,
             seed,
-        }
-        .training_set(request.config.patch_size)?;
+        };
+        let patch_size = request.config.patch_size;
+        let make_data = move || data.training_set(patch_size);
         // SAFETY: as the caller's contract says of these.
-        unsafe { run_training(request, &data, progress, user_data, model_out) }
+        unsafe { run_training(request, make_data, progress, user_data, model_out) }
     })
 }
 
@@ -647,9 +649,10 @@ pub unsafe extern "C" fn mrbcr_train_tiff_pairs(
             } else {
                 TruthScaling::OwnMinMax
             },
-        }
-        .training_set(request.config.patch_size, request.config.validate_every > 0)?;
+        };
+        let (patch_size, validate) = (request.config.patch_size, request.config.validate_every > 0);
+        let make_data = move || data.training_set(patch_size, validate);
         // SAFETY: as the caller's contract says of these.
-        unsafe { run_training(request, &data, progress, user_data, model_out) }
+        unsafe { run_training(request, make_data, progress, user_data, model_out) }
     })
 }

@@ -24,6 +24,14 @@ static int checks = 0;
         }                                                                              \
     } while (0)
 
+/* Checks that `call` returned `status` and left a message containing `part`. */
+#define EXPECT_FAILURE(call, status, part, what)                                       \
+    do {                                                                               \
+        CHECK((call) == (status), what ": the status");                                \
+        CHECK(strstr(mrbcr_last_error_message(), part) != NULL,                        \
+              what ": the message contains '" part "'");                               \
+    } while (0)
+
 /* What a progress callback saw. */
 typedef struct progress_log {
     double fractions[4096];

@@ -19,14 +19,6 @@
 #include "fixtures.h"
 #include "mrbcr.h"
 
-/* Checks that `call` returned `status` and left a message containing `part`. */
-#define EXPECT_FAILURE(call, status, part, what)                                       \
-    do {                                                                               \
-        CHECK((call) == (status), what ": the status");                                \
-        CHECK(strstr(mrbcr_last_error_message(), part) != NULL,                        \
-              what ": the message contains '" part "'");                               \
-    } while (0)
-
 /* ---- The parameters of the fixtures (classical.txt: "key value" lines). ---- */
 
 typedef struct parameter {
