@@ -75,7 +75,7 @@ fn steps_on_a_fixed_batch_lower_its_loss() {
     let batch = &data.validation[..3];
     let mut weights = init().weights;
     let mut adam = Adam::new(AdamConfig::default(), &weights);
-    let losses: Vec<f64> = (0..20)
+    let losses: Vec<f64> = (0..40)
         .map(|_| train_step(&mut weights, &mut adam, batch).unwrap())
         .collect();
     let after = validation_loss(&weights, batch).unwrap();
