@@ -90,9 +90,8 @@ pub unsafe extern "C" fn mrbcr_model_load(
     model_out: *mut *mut mrbcr_model,
 ) -> super::mrbcr_status {
     guard(|| {
-        non_null(path, "path")?;
-        // SAFETY: non-NULL and NUL-terminated by the caller's contract.
-        let path = path_from_c(unsafe { CStr::from_ptr(path) })?;
+        // SAFETY: NULL or NUL-terminated, by the caller's contract.
+        let path = unsafe { path_parameter(path, "path") }?;
         // SAFETY: NULL or writable, by the caller's contract.
         let model_out = unsafe { non_null_mut(model_out, "model_out") }?;
         let model = Model::load(&path)?;
@@ -124,19 +123,31 @@ pub unsafe extern "C" fn mrbcr_model_new_default(
     })
 }
 
+/// A path from a NUL-terminated string parameter (its bytes as the operating system
+/// takes them; UTF-8 outside Unix), or [`super::mrbcr_status::NullParameter`] naming it.
+///
+/// # Safety
+/// `pointer` is NULL or points to a NUL-terminated string.
+pub(crate) unsafe fn path_parameter(pointer: *const c_char, name: &str) -> FfiResult<PathBuf> {
+    non_null(pointer, name)?;
+    // SAFETY: not NULL, and NUL-terminated by the caller's contract.
+    let text = unsafe { CStr::from_ptr(pointer) };
+    path_from_c(text, name)
+}
+
 /// The path a C string names.
 #[cfg(unix)]
-pub(crate) fn path_from_c(path: &CStr) -> FfiResult<PathBuf> {
+fn path_from_c(path: &CStr, _name: &str) -> FfiResult<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     Ok(PathBuf::from(std::ffi::OsStr::from_bytes(path.to_bytes())))
 }
 
 /// The path a C string names (UTF-8 outside Unix).
 #[cfg(not(unix))]
-pub(crate) fn path_from_c(path: &CStr) -> FfiResult<PathBuf> {
+fn path_from_c(path: &CStr, name: &str) -> FfiResult<PathBuf> {
     path.to_str()
         .map(PathBuf::from)
-        .map_err(|_| Failure::invalid("the parameter 'path' is not valid UTF-8"))
+        .map_err(|_| Failure::invalid(format!("the parameter '{name}' is not valid UTF-8")))
 }
 
 /// Reads a model file held in memory (e.g. embedded in the calling program). The

@@ -3,9 +3,9 @@
 //! user's own TIFF pairs. Thin layers over [`crate::train::train`], with the data of
 //! [`SimulatedTraining`] and [`TiffTraining`].
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, c_void};
 
-use super::model::{path_from_c, LoadedModel};
+use super::model::{path_parameter, LoadedModel};
 use super::{guard, guard_value, mrbcr_model, mrbcr_status, non_null, non_null_mut, FfiResult};
 use super::{mrbcr_simulation_params, Failure};
 use crate::model::Model;
@@ -120,16 +120,6 @@ pub unsafe extern "C" fn mrbcr_train_options_free(options: *mut mrbcr_train_opti
             drop(unsafe { Box::from_raw(options.cast::<TrainRequest>()) });
         }
     })
-}
-
-/// A path from a NUL-terminated string parameter.
-///
-/// # Safety
-/// `pointer` is NULL or points to a NUL-terminated string.
-unsafe fn path_parameter(pointer: *const c_char, name: &str) -> FfiResult<std::path::PathBuf> {
-    non_null(pointer, name)?;
-    // SAFETY: not NULL, and NUL-terminated by the caller's contract.
-    path_from_c(unsafe { CStr::from_ptr(pointer) })
 }
 
 /// Changes the request behind `options` with `change`.
