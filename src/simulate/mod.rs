@@ -19,6 +19,7 @@
 //! to noise, background and out-of-focus light, the ground truth convolved with the
 //! in-focus PSF).
 
+pub mod acquisition;
 pub mod camera;
 mod imaging;
 pub mod metrics;
