@@ -1,7 +1,10 @@
 //! TIFF files as microscopes and ImageJ write them: one or more pages (planes) of
 //! grayscale pixels, 8/16-bit unsigned or 32/64-bit float (16-bit signed is read as
 //! float, 32-bit integers as 64-bit float, exactly), uncompressed or with any
-//! compression the `tiff` crate decodes (LZW, Deflate, PackBits, ...).
+//! compression the `tiff` crate decodes (LZW, Deflate, PackBits, ...). A page whose
+//! several samples are stored one plane after another (PlanarConfiguration 2, as
+//! tifffile writes channel stacks) gives one plane per sample; interleaved colour
+//! (RGB) pages are refused.
 //!
 //! What is kept from input to output: the ImageJ description (`ImageJ=...` with the
 //! hyperstack's channels, slices and frames, and the calibration; its display range
@@ -107,8 +110,12 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
                 ),
             ));
         }
+        let samples = samples_per_pixel(&mut decoder);
         match decoder.colortype().map_err(|e| tiff_error(path, e))? {
             ColorType::Gray(_) => {}
+            // Channels stored one after another (tifffile writes CYX stacks so): each
+            // sample is read as a plane of its own.
+            _ if samples > 1 && is_planar(&mut decoder) => {}
             ColorType::RGB(_)
             | ColorType::RGBA(_)
             | ColorType::Palette(_)
@@ -128,7 +135,11 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
                 ))
             }
         }
-        let data = decoder.read_image().map_err(|e| tiff_error(path, e))?;
+        // Every sample plane of a planar page (`read_image` reads only the first).
+        let mut data = DecodingResult::U8(Vec::new());
+        decoder
+            .read_image_to_buffer(&mut data)
+            .map_err(|e| tiff_error(path, e))?;
         let page_pixels = match data {
             DecodingResult::U8(v) => Pixels::U8(v),
             DecodingResult::U16(v) => Pixels::U16(v),
@@ -144,6 +155,15 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
                 ))
             }
         };
+        if page_pixels.len() != samples * width as usize * height as usize {
+            return Err(problem(
+                path,
+                format!(
+                    "page {page} holds {} values, not the {samples} x {width} x {height} it announces",
+                    page_pixels.len()
+                ),
+            ));
+        }
         pixels = Some(match (pixels, page_pixels) {
             (None, p) => p,
             (Some(Pixels::U8(mut a)), Pixels::U8(b)) => {
@@ -173,7 +193,7 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
                 ))
             }
         });
-        planes += 1;
+        planes += samples;
         if !decoder.more_images() {
             break;
         }
@@ -183,6 +203,19 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
     let stack = ImageStack::new(width as usize, height as usize, planes, pixels)
         .map_err(|e| problem(path, e))?;
     Ok(TiffImage { stack, metadata })
+}
+
+/// The page's SamplesPerPixel (1 when absent or unreadable).
+fn samples_per_pixel<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> usize {
+    decoder
+        .get_tag_u32(Tag::SamplesPerPixel)
+        .map_or(1, |n| n.max(1) as usize)
+}
+
+/// Whether the page stores its samples one plane after another (PlanarConfiguration
+/// 2) rather than interleaved.
+fn is_planar<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> bool {
+    decoder.get_tag_u32(Tag::PlanarConfiguration).is_ok_and(|p| p == 2)
 }
 
 fn read_resolution<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> Option<Resolution> {
