@@ -215,7 +215,9 @@ fn samples_per_pixel<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> usize
 /// Whether the page stores its samples one plane after another (PlanarConfiguration
 /// 2) rather than interleaved.
 fn is_planar<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> bool {
-    decoder.get_tag_u32(Tag::PlanarConfiguration).is_ok_and(|p| p == 2)
+    decoder
+        .get_tag_u32(Tag::PlanarConfiguration)
+        .is_ok_and(|p| p == 2)
 }
 
 fn read_resolution<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> Option<Resolution> {

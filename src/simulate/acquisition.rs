@@ -109,7 +109,11 @@ impl AcquisitionRanges {
         check("peak photons", self.peak_photons, true)?;
         check("background fraction", self.background_fraction, false)?;
         check("read noise (counts)", self.read_noise, false)?;
-        check("per-pixel offset spread (counts)", self.offset_spread, false)?;
+        check(
+            "per-pixel offset spread (counts)",
+            self.offset_spread,
+            false,
+        )?;
         check("gain (counts per photon)", self.gain, true)?;
         CameraParams {
             offset: self.offset,
