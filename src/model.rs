@@ -15,16 +15,11 @@ static BUNDLED_MODEL_FILE: &[u8] = include_bytes!("../models/default.safetensors
 /// The name the bundled model goes by in messages and in `mrbcr info`.
 pub const BUNDLED_MODEL_NAME: &str = "<bundled default model>";
 
-/// The weights and metadata of the bundled default model.
-fn bundled_model() -> (Weights, ModelMetadata) {
+/// The weights and metadata of the bundled default model (also to fine-tune it:
+/// [`crate::train::Initialization::bundled`]).
+pub(crate) fn bundled_model() -> (Weights, ModelMetadata) {
     model_file::read_model(BUNDLED_MODEL_FILE, BUNDLED_MODEL_NAME)
         .expect("the bundled model file is checked by the tests")
-}
-
-/// The weights of the bundled default model, to fine-tune it
-/// ([`crate::train::Initialization::bundled`]).
-pub fn bundled_weights() -> Weights {
-    bundled_model().0
 }
 
 /// Workspaces larger than this are not kept between runs (a whole-image run of a big

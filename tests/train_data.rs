@@ -10,7 +10,7 @@ use mrbcr::rng::SplitMix64;
 use mrbcr::simulate::{simulate_set, SimulationParams};
 use mrbcr::train::data::{
     grid_samples, minmax_normalize, random_sample, simulated_pairs, tiff_pairs, ImagePair,
-    PatchOptions, TruthScaling,
+    InputScaling, PatchOptions, TruthScaling,
 };
 use mrbcr::train::{SimulatedTraining, TiffTraining};
 use mrbcr::{ImageStack, Pixels};
@@ -74,6 +74,7 @@ fn patches_transform_input_and_truth_alike_and_are_normalised() {
         flips: true,
         noise: false,
         truth_scaling: TruthScaling::OwnMinMax,
+        input_scaling: InputScaling::PerPatchMinMax,
     };
     let mut rng = SplitMix64::new(3);
     for _ in 0..20 {
@@ -97,7 +98,13 @@ fn patches_transform_input_and_truth_alike_and_are_normalised() {
     assert!(s.input.iter().all(|v| (0.0..=1.0).contains(v)));
     // Validation: every whole non-overlapping patch, 2 x 3 here.
     assert_eq!(
-        grid_samples(std::slice::from_ref(&pair), 16, TruthScaling::OwnMinMax).len(),
+        grid_samples(
+            std::slice::from_ref(&pair),
+            16,
+            TruthScaling::OwnMinMax,
+            InputScaling::PerPatchMinMax
+        )
+        .len(),
         6
     );
     assert!(minmax_normalize(Array2::from_elem((4, 4), 7.0f32).view())
@@ -122,6 +129,7 @@ fn a_truth_in_the_input_units_is_scaled_by_the_input_transform() {
         flips: true,
         noise: false,
         truth_scaling: TruthScaling::LikeInput,
+        input_scaling: InputScaling::PerPatchMinMax,
     };
     let mut rng = SplitMix64::new(3);
     for _ in 0..20 {
@@ -211,7 +219,12 @@ fn simulated_sets_share_images_over_pixel_sizes_with_their_seeds() {
     let validation = simulated_pairs(&sized(60.0), 41, 1).unwrap();
     assert_eq!(
         data.validation,
-        grid_samples(&validation, 16, TruthScaling::LikeInput)
+        grid_samples(
+            &validation,
+            16,
+            TruthScaling::LikeInput,
+            InputScaling::PerPatchMinMax
+        )
     );
     assert_eq!(data.truth_scaling, TruthScaling::LikeInput);
     // The truth is in the raw image's units: the counts the camera would record.

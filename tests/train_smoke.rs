@@ -12,7 +12,8 @@ use mrbcr::train::checkpoint::load_checkpoint;
 use mrbcr::train::data::{grid_samples, simulated_pairs};
 use mrbcr::train::trainer::validation_loss;
 use mrbcr::train::{
-    train, train_step, Adam, AdamConfig, Initialization, TrainConfig, TrainingSet, TruthScaling,
+    train, train_step, Adam, AdamConfig, Initialization, InputScaling, TrainConfig, TrainingSet,
+    TruthScaling,
 };
 
 fn tiny_set() -> TrainingSet {
@@ -28,6 +29,7 @@ fn tiny_set() -> TrainingSet {
         &simulated_pairs(&params, 6, 1).unwrap(),
         16,
         TruthScaling::LikeInput,
+        InputScaling::PerPatchMinMax,
     );
     let description = BTreeMap::from([("source".to_string(), "tiny simulated".to_string())]);
     TrainingSet {
@@ -35,6 +37,7 @@ fn tiny_set() -> TrainingSet {
         validation,
         description,
         truth_scaling: TruthScaling::LikeInput,
+        input_scaling: InputScaling::PerPatchMinMax,
     }
 }
 
@@ -60,6 +63,7 @@ fn init() -> Initialization {
     Initialization {
         weights: Weights::initialize(4),
         description: "test".into(),
+        license: String::new(),
     }
 }
 
@@ -121,6 +125,7 @@ fn a_resumed_run_continues_bit_identically() {
     let other = Initialization {
         weights: Weights::initialize(99),
         description: "test".into(),
+        license: String::new(),
     };
     train(&config(&halves, 8), &data, &other, true, &mut |_| true).unwrap();
     let a = load_checkpoint(&straight).unwrap().unwrap();
@@ -156,6 +161,7 @@ fn a_cancelled_run_keeps_its_checkpoint_and_resumes_bit_identically() {
     let other = Initialization {
         weights: Weights::initialize(99),
         description: "test".into(),
+        license: String::new(),
     };
     let mut resumed = Vec::new();
     train(&config(&cancelled, 8), &data, &other, true, &mut |p| {

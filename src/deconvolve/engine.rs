@@ -22,10 +22,10 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use ndarray::{s, Array2, ArrayView2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
+use ndarray::{s, Array2, ArrayView3, ArrayViewMut2, ArrayViewMut3, Axis};
 use rayon::prelude::*;
 
-use super::normalize::{finite_min_max, percentile, Scaling};
+use super::normalize::{plane_scaling, Scaling};
 use super::options::{DeconvolveOptions, Normalization, OutputRange};
 use super::pixel::Pixel;
 use super::tiling::{mirror, AxisPlan};
@@ -138,36 +138,6 @@ fn available_memory() -> Option<usize> {
     let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
-}
-
-/// How a plane maps to the network's range (per-tile scalings are made per tile).
-fn plane_scaling<T: Pixel>(
-    plane: ArrayView2<T>,
-    index: usize,
-    normalization: &Normalization,
-) -> Result<Scaling> {
-    let (min, max) = finite_min_max(plane, index)?;
-    Ok(match *normalization {
-        Normalization::Percentile { low, high } => {
-            let s = Scaling {
-                low: percentile(plane, low),
-                high: percentile(plane, high),
-            };
-            if s.high > s.low {
-                s
-            } else {
-                Scaling {
-                    low: min,
-                    high: max,
-                }
-            }
-        }
-        Normalization::MinMax | Normalization::PerTileMinMax => Scaling {
-            low: min,
-            high: max,
-        },
-        Normalization::None => Scaling::IDENTITY,
-    })
 }
 
 /// One run's tiles and what they need.

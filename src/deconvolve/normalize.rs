@@ -4,6 +4,7 @@
 
 use ndarray::ArrayView2;
 
+use super::options::Normalization;
 use super::pixel::Pixel;
 use crate::error::{Error, Result};
 
@@ -118,6 +119,41 @@ pub fn percentile<T: Pixel>(plane: ArrayView2<T>, p: f64) -> f64 {
     }
     let b = select(plane, below + 1).to_f64();
     a + frac * (b - a)
+}
+
+/// How a plane maps to the network's range under `normalization` (for
+/// [`Normalization::PerTileMinMax`], the plane's minimum and maximum: per-tile scalings
+/// are made per tile). `index` names the plane in errors.
+///
+/// # Errors
+/// As [`finite_min_max`].
+pub fn plane_scaling<T: Pixel>(
+    plane: ArrayView2<T>,
+    index: usize,
+    normalization: &Normalization,
+) -> Result<Scaling> {
+    let (min, max) = finite_min_max(plane, index)?;
+    Ok(match *normalization {
+        Normalization::Percentile { low, high } => {
+            let s = Scaling {
+                low: percentile(plane, low),
+                high: percentile(plane, high),
+            };
+            if s.high > s.low {
+                s
+            } else {
+                Scaling {
+                    low: min,
+                    high: max,
+                }
+            }
+        }
+        Normalization::MinMax | Normalization::PerTileMinMax => Scaling {
+            low: min,
+            high: max,
+        },
+        Normalization::None => Scaling::IDENTITY,
+    })
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ pub mod camera;
 mod imaging;
 pub mod metrics;
 pub mod params;
+pub mod real;
 pub mod sampling;
 mod structures;
 
@@ -68,7 +69,7 @@ pub struct SimulatedPair {
 }
 
 /// The seed of image `index` of a set seeded with `seed`.
-fn image_seed(seed: u64, index: u64) -> u64 {
+pub(crate) fn image_seed(seed: u64, index: u64) -> u64 {
     SplitMix64::new(seed ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64()
 }
 

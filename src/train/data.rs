@@ -27,6 +27,7 @@ use ndarray::{s, Array2, ArrayView2};
 use super::step::Sample;
 use super::trainer::TrainingSet;
 use crate::classical::stack::stack_planes;
+use crate::deconvolve::options::Normalization;
 use crate::error::{Error, Result};
 use crate::formats::tiff::read_tiff;
 use crate::rng::SplitMix64;
@@ -68,6 +69,29 @@ impl TruthScaling {
     }
 }
 
+/// How a patch's input is put into the network's range; the metadata's
+/// `input_normalization` follows from it ([`InputScaling::normalization`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InputScaling {
+    /// Each patch by its own minimum and maximum, as the authors trained (truth as
+    /// [`TruthScaling`] says); the model expects `per-tile-minmax`.
+    PerPatchMinMax,
+    /// The pairs were scaled whole by the set's builder, as this normalisation scales
+    /// a whole plane at deconvolution (the truth by the input's transform); patches are
+    /// cut as they are, so bright objects reach beyond 1 as they do when deconvolving.
+    WholeImage(Normalization),
+}
+
+impl InputScaling {
+    /// The normalisation a model trained so expects at deconvolution.
+    pub fn normalization(self) -> Normalization {
+        match self {
+            InputScaling::PerPatchMinMax => Normalization::PerTileMinMax,
+            InputScaling::WholeImage(n) => n,
+        }
+    }
+}
+
 /// How patches are drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PatchOptions {
@@ -77,8 +101,10 @@ pub struct PatchOptions {
     pub flips: bool,
     /// The authors' Gaussian noise on the input.
     pub noise: bool,
-    /// How the truth is scaled.
+    /// How the truth is scaled (for [`InputScaling::PerPatchMinMax`]).
     pub truth_scaling: TruthScaling,
+    /// How the input is scaled.
+    pub input_scaling: InputScaling,
 }
 
 /// Largest noise standard deviation drawn (on [0, 1] inputs), before the factor 0.5.
@@ -241,6 +267,14 @@ fn make_sample(
     };
     let input = dihedral(input, k, flip);
     let truth = dihedral(truth, k, flip);
+    if let InputScaling::WholeImage(_) = options.input_scaling {
+        let mut x = input;
+        if options.noise {
+            let sigma = NOISE_FACTOR * NOISE_SIGMA_MAX * f64::from(rng.next_f32());
+            x.mapv_inplace(|v| (f64::from(v) + sigma * standard_normal(rng)) as f32);
+        }
+        return Sample { input: x, truth };
+    }
     let (lo, scale) = minmax_transform(input.view());
     let mut x = apply_transform(input.view(), lo, scale);
     let mut t = match options.truth_scaling {
@@ -279,14 +313,20 @@ pub fn random_sample(pairs: &[ImagePair], options: &PatchOptions, rng: &mut Spli
 }
 
 /// Fixed validation samples: every non-overlapping patch of each pair (a grid from
-/// the top-left corner), normalised with `truth_scaling`, without augmentation or
-/// noise.
-pub fn grid_samples(pairs: &[ImagePair], size: usize, truth_scaling: TruthScaling) -> Vec<Sample> {
+/// the top-left corner), scaled with `input_scaling` and `truth_scaling`, without
+/// augmentation or noise.
+pub fn grid_samples(
+    pairs: &[ImagePair],
+    size: usize,
+    truth_scaling: TruthScaling,
+    input_scaling: InputScaling,
+) -> Vec<Sample> {
     let options = PatchOptions {
         size,
         flips: false,
         noise: false,
         truth_scaling,
+        input_scaling,
     };
     let mut rng = SplitMix64::new(0);
     let mut out = Vec::new();
@@ -380,6 +420,28 @@ impl SimulatedTraining {
     /// [`Error::InvalidInput`] if there is no pixel size or a simulation setting is out
     /// of range (the message names it).
     pub fn training_set(&self, patch_size: usize) -> Result<TrainingSet> {
+        let (train, validation) = self.pairs()?;
+        Ok(TrainingSet {
+            validation: grid_samples(
+                &validation,
+                patch_size,
+                TruthScaling::LikeInput,
+                InputScaling::PerPatchMinMax,
+            ),
+            train,
+            description: self.description(),
+            truth_scaling: TruthScaling::LikeInput,
+            input_scaling: InputScaling::PerPatchMinMax,
+        })
+    }
+
+    /// The training and validation pairs (raw camera counts, truth in the same units),
+    /// simulated as the type's documentation says.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if there is no pixel size or a simulation setting is out
+    /// of range (the message names it).
+    pub fn pairs(&self) -> Result<(Vec<ImagePair>, Vec<ImagePair>)> {
         if self.pixel_sizes_nm.is_empty() {
             return Err(Error::InvalidInput(
                 "the simulated training images need at least one pixel size".into(),
@@ -402,12 +464,7 @@ impl SimulatedTraining {
                 share(self.validation_images),
             )?);
         }
-        Ok(TrainingSet {
-            validation: grid_samples(&validation, patch_size, TruthScaling::LikeInput),
-            train,
-            description: self.description(),
-            truth_scaling: TruthScaling::LikeInput,
-        })
+        Ok((train, validation))
     }
 
     /// How the images are made: the [`TrainingSet::description`] of
@@ -536,10 +593,16 @@ impl TiffTraining {
         .map(|(k, v)| (k.to_string(), v))
         .collect();
         Ok(TrainingSet {
-            validation: grid_samples(&validation, patch_size, self.truth_scaling),
+            validation: grid_samples(
+                &validation,
+                patch_size,
+                self.truth_scaling,
+                InputScaling::PerPatchMinMax,
+            ),
             train: pairs,
             description,
             truth_scaling: self.truth_scaling,
+            input_scaling: InputScaling::PerPatchMinMax,
         })
     }
 }

@@ -18,6 +18,7 @@ pub mod data;
 pub mod gradients;
 pub mod layers;
 pub mod loss;
+pub mod mixed;
 pub mod network;
 pub mod pool;
 pub mod reference;
@@ -26,8 +27,9 @@ pub mod trainer;
 pub mod weight_grad;
 
 pub use adam::{Adam, AdamConfig};
-pub use data::{SimulatedTraining, TiffTraining, TruthScaling};
+pub use data::{InputScaling, SimulatedTraining, TiffTraining, TruthScaling};
 pub use gradients::Gradients;
+pub use mixed::MixedTraining;
 pub use network::{Tape, TrainNetwork};
 pub use step::{batch_gradients, sample_gradients, train_step, Sample};
 pub use trainer::{train, Initialization, Progress, TrainConfig, TrainOutcome, TrainingSet};

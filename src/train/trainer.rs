@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::adam::{Adam, AdamConfig};
 use super::checkpoint::{load_checkpoint, save_checkpoint, TrainState};
-use super::data::{random_sample, ImagePair, PatchOptions, TruthScaling};
+use super::data::{random_sample, ImagePair, InputScaling, PatchOptions, TruthScaling};
 use super::loss::sample_loss_f32;
 use super::step::{train_step, Sample};
 use crate::error::{Error, Result};
@@ -100,6 +100,8 @@ pub struct TrainingSet {
     pub description: BTreeMap<String, String>,
     /// How the truth of a training patch is scaled (that of `validation` too).
     pub truth_scaling: TruthScaling,
+    /// How the input of a training patch is scaled (that of `validation` too).
+    pub input_scaling: InputScaling,
 }
 
 /// Where the weights of a new run start.
@@ -109,6 +111,9 @@ pub struct Initialization {
     pub weights: Weights,
     /// What they are, for the metadata (`glorot-uniform seed 1`, a file name, ...).
     pub description: String,
+    /// The licence of the weights started from (empty for fresh weights): a model
+    /// trained from them carries it on, as their licence asks.
+    pub license: String,
 }
 
 impl Initialization {
@@ -117,6 +122,7 @@ impl Initialization {
         Initialization {
             weights: Weights::initialize(seed),
             description: format!("Glorot-uniform weights, zero biases, seed {seed}"),
+            license: String::new(),
         }
     }
 
@@ -126,17 +132,26 @@ impl Initialization {
     /// [`Error::Io`] if the file cannot be read, [`Error::ModelFile`] if it is not a
     /// valid model file.
     pub fn from_model_file(path: &Path) -> Result<Initialization> {
+        let (weights, metadata) = load_model(path)?;
+        let name = if metadata.name.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", metadata.name)
+        };
         Ok(Initialization {
-            weights: load_model(path)?.0,
-            description: format!("model file {}", path.display()),
+            weights,
+            description: format!("model file {}{name}", path.display()),
+            license: metadata.license,
         })
     }
 
     /// The weights of the bundled default model (fine-tuning it on one's own data).
     pub fn bundled() -> Initialization {
+        let (weights, metadata) = crate::model::bundled_model();
         Initialization {
-            weights: crate::model::bundled_weights(),
+            weights,
             description: crate::model::BUNDLED_MODEL_NAME.to_string(),
+            license: metadata.license,
         }
     }
 }
@@ -249,7 +264,7 @@ impl TrainConfig {
     fn fingerprint(&self, data: &TrainingSet) -> String {
         let a = self.adam;
         format!(
-            "patch={} batch={} seed={} flips={} noise={} lr={} betas={},{} eps={} validate_every={} patience={} truth={:?} data={:?}",
+            "patch={} batch={} seed={} flips={} noise={} lr={} betas={},{} eps={} validate_every={} patience={} truth={:?} input={:?} data={:?}",
             self.patch_size,
             self.batch_size,
             self.seed,
@@ -262,6 +277,7 @@ impl TrainConfig {
             self.validate_every,
             self.patience,
             data.truth_scaling,
+            data.input_scaling,
             data.description
         )
     }
@@ -300,15 +316,18 @@ fn step_rng(seed: u64, step: u64) -> SplitMix64 {
 fn model_metadata(
     config: &TrainConfig,
     data: &TrainingSet,
-    init: &str,
+    init: &Initialization,
     state: &TrainState,
     last_train_loss: f64,
 ) -> ModelMetadata {
     let mut m = ModelMetadata::new("m-rBCR (mrbcr train)");
     m.description = "m-rBCR trained with mrbcr's CPU trainer".into();
-    m.input_normalization = "per-tile-minmax".into();
+    m.input_normalization = data.input_scaling.normalization().to_string();
     m.train_patch_size = Some(config.patch_size);
-    m.provenance = format!("trained by mrbcr train from {init}");
+    m.provenance = format!("trained by mrbcr train from {}", init.description);
+    if !init.license.is_empty() {
+        m.license = format!("weights fine-tuned from weights under: {}", init.license);
+    }
     let a = config.adam;
     let mut extra: BTreeMap<String, String> = [
         ("train.steps", state.adam.step.to_string()),
@@ -326,13 +345,19 @@ fn model_metadata(
         ),
         (
             "train.normalization",
-            data.truth_scaling.description().into(),
+            match data.input_scaling {
+                InputScaling::PerPatchMinMax => data.truth_scaling.description().into(),
+                InputScaling::WholeImage(n) => format!(
+                    "each whole input image by {n} (as deconvolution does by default), its \
+                     truth by the same transform; patches cut as they are"
+                ),
+            },
         ),
         (
             "train.loss",
             "sum over scales 0,2,4 of MSE + 0.5 mean|FFT2 difference| (2-D FFT)".into(),
         ),
-        ("train.init", init.to_string()),
+        ("train.init", init.description.clone()),
         ("train.last_train_loss", last_train_loss.to_string()),
         ("train.best_val_loss", state.best_val_loss.to_string()),
         ("train.best_step", state.best_step.to_string()),
@@ -405,6 +430,7 @@ pub fn train(
         flips: config.flips,
         noise: config.noise,
         truth_scaling: data.truth_scaling,
+        input_scaling: data.input_scaling,
     };
     let (mut window_loss, mut window_steps, mut window_start) = (0.0, 0u64, Instant::now());
     let mut last_train_loss = f64::NAN;
@@ -429,7 +455,7 @@ pub fn train(
                 state.best_val_loss = v;
                 state.best_step = step;
                 state.stale_validations = 0;
-                let meta = model_metadata(config, data, &init.description, &state, loss);
+                let meta = model_metadata(config, data, init, &state, loss);
                 save_model(&dir.join(BEST_FILE), &state.weights, &meta)?;
             } else {
                 state.stale_validations += 1;
@@ -448,14 +474,14 @@ pub fn train(
         }
         let last = stopped_early || step == config.max_steps;
         if step.is_multiple_of(config.checkpoint_every) || last || cancelled {
-            let meta = model_metadata(config, data, &init.description, &state, loss);
+            let meta = model_metadata(config, data, init, &state, loss);
             save_checkpoint(dir, &state, &meta)?;
         }
         if cancelled {
             return Err(Error::Cancelled);
         }
     }
-    let meta = model_metadata(config, data, &init.description, &state, last_train_loss);
+    let meta = model_metadata(config, data, init, &state, last_train_loss);
     let best = dir.join(BEST_FILE);
     let final_weights = if best.exists() {
         load_model(&best)?.0

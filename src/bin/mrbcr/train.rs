@@ -5,10 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use mrbcr::deconvolve::options::Normalization;
+use mrbcr::simulate::real::{RealImageList, RealPairSettings, TRAINING_LIST};
 use mrbcr::simulate::SimulationParams;
 use mrbcr::train::{
-    train, AdamConfig, Initialization, Progress, SimulatedTraining, TiffTraining, TrainConfig,
-    TrainingSet, TruthScaling,
+    train, AdamConfig, Initialization, MixedTraining, Progress, SimulatedTraining, TiffTraining,
+    TrainConfig, TrainingSet, TruthScaling,
 };
 
 /// Arguments of `mrbcr train`.
@@ -36,6 +38,27 @@ pub struct TrainArgs {
     /// Share of the TIFF pairs held out for validation (the last ones).
     #[arg(long, default_value_t = 0.1)]
     val_fraction: f64,
+    /// Train on pairs made from the sharp real images in this folder (the files of
+    /// `--real-list`), mixed with `--sim-images` simulated ones; every whole image is
+    /// scaled as `mrbcr deconvolve` scales a plane by default (percentile 1 to 99.8).
+    #[arg(long, conflicts_with = "low")]
+    real: Option<PathBuf>,
+    /// The list of real images (file, pixel size, planes, licence, source; see
+    /// models/real-training.tsv); default: the bundled model's list.
+    #[arg(long, requires = "real")]
+    real_list: Option<PathBuf>,
+    /// Training pairs made from the real images.
+    #[arg(long, default_value_t = 384)]
+    real_images: usize,
+    /// Validation pairs made from the real images (another seed).
+    #[arg(long, default_value_t = 16)]
+    real_val_images: usize,
+    /// Seed of the real-image training pairs (validation uses seed + 1).
+    #[arg(long, default_value_t = 2000)]
+    real_seed: u64,
+    /// Side of the real-image pairs, pixels.
+    #[arg(long, default_value_t = 256)]
+    real_size: usize,
     /// Simulated training images (drawn once, patches are cut from them).
     #[arg(long, default_value_t = 192)]
     sim_images: usize,
@@ -113,8 +136,61 @@ pub struct TrainArgs {
     threads: usize,
 }
 
+/// The simulated set the arguments describe.
+fn simulated_training(args: &TrainArgs) -> SimulatedTraining {
+    SimulatedTraining {
+        params: SimulationParams {
+            width: args.sim_size,
+            height: args.sim_size,
+            numerical_aperture: (args.na[0], args.na[1]),
+            wavelength_nm: (args.wavelength[0], args.wavelength[1]),
+            peak_photons: (args.photons[0], args.photons[1]),
+            background_photons: (args.background[0], args.background[1]),
+            ..SimulationParams::default()
+        },
+        pixel_sizes_nm: args.pixel_size.clone(),
+        images: args.sim_images,
+        validation_images: args.sim_val_images,
+        seed: args.sim_seed,
+    }
+}
+
 /// The training and validation data the arguments describe.
 fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
+    if let Some(real_dir) = &args.real {
+        let real_list = match &args.real_list {
+            Some(path) => RealImageList::read(path),
+            None => RealImageList::parse(TRAINING_LIST, "the bundled training list"),
+        }
+        .map_err(|e| e.to_string())?;
+        eprintln!(
+            "making {} training and {} validation pairs of {} x {} from {} real files in {}, \
+             and simulating {} training and {} validation images ...",
+            args.real_images,
+            args.real_val_images,
+            args.real_size,
+            args.real_size,
+            real_list.entries.len(),
+            real_dir.display(),
+            args.sim_images,
+            args.sim_val_images
+        );
+        return MixedTraining {
+            real_dir: real_dir.clone(),
+            real_list,
+            real: RealPairSettings {
+                size: args.real_size,
+                ..RealPairSettings::default()
+            },
+            real_images: args.real_images,
+            real_validation_images: args.real_val_images,
+            seed: args.real_seed,
+            simulated: simulated_training(args),
+            normalization: Normalization::DEFAULT_PERCENTILE,
+        }
+        .training_set(args.patch)
+        .map_err(|e| e.to_string());
+    }
     match (&args.low, &args.high) {
         (Some(low), Some(high)) => TiffTraining {
             low: low.clone(),
@@ -132,22 +208,7 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
                 "simulating {} training and {} validation images of {} x {} ...",
                 args.sim_images, args.sim_val_images, args.sim_size, args.sim_size
             );
-            SimulatedTraining {
-                params: SimulationParams {
-                    width: args.sim_size,
-                    height: args.sim_size,
-                    numerical_aperture: (args.na[0], args.na[1]),
-                    wavelength_nm: (args.wavelength[0], args.wavelength[1]),
-                    peak_photons: (args.photons[0], args.photons[1]),
-                    background_photons: (args.background[0], args.background[1]),
-                    ..SimulationParams::default()
-                },
-                pixel_sizes_nm: args.pixel_size.clone(),
-                images: args.sim_images,
-                validation_images: args.sim_val_images,
-                seed: args.sim_seed,
-            }
-            .training_set(args.patch)
+            simulated_training(args).training_set(args.patch)
         }
     }
     .map_err(|e| e.to_string())
