@@ -25,6 +25,7 @@ mod imaging;
 pub mod metrics;
 pub mod params;
 pub mod sampling;
+pub mod specimen;
 mod structures;
 
 use ndarray::{s, Array2};
