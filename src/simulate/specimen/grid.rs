@@ -28,18 +28,23 @@ pub(crate) struct VolumeGrid {
     pub(crate) half_planes: usize,
     /// Folded plane `d` (`0..=K`): planes `d` and `-d` summed.
     pub(crate) folded: Vec<Array2<f32>>,
+    /// The field of view within the volume, nanometres: `[top, left, bottom, right]`.
+    pub(crate) field_nm: [f64; 4],
 }
 
 impl VolumeGrid {
     /// An empty volume of `rows x cols` pixels of `pixel_nm` and planes `-K..=K`,
-    /// `plane_spacing_nm` apart.
+    /// `plane_spacing_nm` apart; the field of view is the pixels `field` (`top,
+    /// left, height, width`).
     pub(crate) fn new(
         rows: usize,
         cols: usize,
         pixel_nm: f64,
         plane_spacing_nm: f64,
         half_planes: usize,
+        field: [usize; 4],
     ) -> VolumeGrid {
+        let [top, left, height, width] = field.map(|v| v as f64 * pixel_nm);
         VolumeGrid {
             rows,
             cols,
@@ -49,6 +54,7 @@ impl VolumeGrid {
             folded: (0..=half_planes)
                 .map(|_| Array2::zeros((rows, cols)))
                 .collect(),
+            field_nm: [top, left, top + height, left + width],
         }
     }
 

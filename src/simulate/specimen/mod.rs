@@ -91,7 +91,8 @@ pub fn specimen_pair(settings: &SpecimenSettings, seed: u64, index: u64) -> Resu
     let rows = fast_fft_len(settings.height + 2 * margin);
     let cols = fast_fft_len(settings.width + 2 * margin);
     let (top, left) = ((rows - settings.height) / 2, (cols - settings.width) / 2);
-    let mut grid = VolumeGrid::new(rows, cols, pixel, spacing, half_planes);
+    let field = [top, left, settings.height, settings.width];
+    let mut grid = VolumeGrid::new(rows, cols, pixel, spacing, half_planes, field);
     let scene = match settings.fixed_scene {
         Some(fixed) => {
             let centre = (

@@ -245,46 +245,65 @@ pub(crate) fn add_body(grid: &mut VolumeGrid, body: &Body) {
     let mut full = vec![0.0f64; plane_count];
     let mut inner = vec![0.0f64; plane_count];
     let slabs: Vec<(f64, f64)> = all_planes.clone().map(|k| grid.slab_nm(k)).collect();
-    let accumulate = |lengths: &mut [f64], lo: f64, hi: f64| {
-        for (length, &(slab_lo, slab_hi)) in lengths.iter_mut().zip(&slabs) {
+    let dz = grid.plane_spacing_nm;
+    // Adds `weight` times the overlap of `[lo, hi]` with each slab it meets.
+    let accumulate = |lengths: &mut [f64], lo: f64, hi: f64, weight: f64| {
+        let first = ((lo / dz + 0.5).floor() as isize - first_plane).max(0);
+        let last = ((hi / dz + 0.5).floor() as isize - first_plane).min(plane_count as isize - 1);
+        for i in first as usize..(last + 1).max(first) as usize {
+            let (slab_lo, slab_hi) = slabs[i];
             let overlap = hi.min(slab_hi) - lo.max(slab_lo);
             if overlap > 0.0 {
-                *length += overlap;
+                lengths[i] += weight * overlap;
             }
+        }
+    };
+    // Normalised lateral radius (1 on the outline) at an offset from the centre.
+    let radius_at = |dy: f64, dx: f64| {
+        let u = (dx * cos_t + dy * sin_t) / a;
+        let v = (-dx * sin_t + dy * cos_t) / b;
+        let r = (u * u + v * v).sqrt();
+        if body.outline.is_empty() || r == 0.0 {
+            r
+        } else {
+            r / body.outline_radius(v.atan2(u))
+        }
+    };
+    // How far the normalised radius can change within a pixel: pixels farther than
+    // this from the outline (and from the rim's inner edge) are sampled at their
+    // centre only.
+    let swing: f64 = body.outline.iter().map(|h| h.1.abs()).sum();
+    let pixel_reach = p / (a.min(b) * (1.0 - swing).max(0.1));
+    let add_chords = |rho: f64, weight: f64, full: &mut [f64], inner: &mut [f64]| {
+        let half = c * (1.0 - rho * rho).sqrt();
+        accumulate(full, cz - half, cz + half, weight);
+        if body.rim.is_some() && rho < q_lat {
+            let t = rho / q_lat;
+            let half_inner = c * q_ax * (1.0 - t * t).sqrt();
+            accumulate(inner, cz - half_inner, cz + half_inner, weight);
         }
     };
     for row in rows {
         for col in cols.clone() {
+            let centre_rho = radius_at((row as f64 + 0.5) * p - cy, (col as f64 + 0.5) * p - cx);
+            if centre_rho > 1.0 + pixel_reach {
+                continue;
+            }
             full.fill(0.0);
             inner.fill(0.0);
-            let mut touched = false;
-            for &oy in &offsets {
-                let dy = row as f64 * p + oy - cy;
-                for &ox in &offsets {
-                    let dx = col as f64 * p + ox - cx;
-                    let u = (dx * cos_t + dy * sin_t) / a;
-                    let v = (-dx * sin_t + dy * cos_t) / b;
-                    let r = (u * u + v * v).sqrt();
-                    let rho = if body.outline.is_empty() || r == 0.0 {
-                        r
-                    } else {
-                        r / body.outline_radius(v.atan2(u))
-                    };
-                    if rho >= 1.0 {
-                        continue;
-                    }
-                    touched = true;
-                    let half = c * (1.0 - rho * rho).sqrt();
-                    accumulate(&mut full, cz - half, cz + half);
-                    if body.rim.is_some() && rho < q_lat {
-                        let t = rho / q_lat;
-                        let half_inner = c * q_ax * (1.0 - t * t).sqrt();
-                        accumulate(&mut inner, cz - half_inner, cz + half_inner);
+            let near_edge = centre_rho > 1.0 - pixel_reach
+                || (body.rim.is_some() && (centre_rho - q_lat).abs() < pixel_reach);
+            if near_edge {
+                for &oy in &offsets {
+                    for &ox in &offsets {
+                        let rho = radius_at(row as f64 * p + oy - cy, col as f64 * p + ox - cx);
+                        if rho < 1.0 {
+                            add_chords(rho, 1.0, &mut full, &mut inner);
+                        }
                     }
                 }
-            }
-            if !touched {
-                continue;
+            } else {
+                add_chords(centre_rho, (s * s) as f64, &mut full, &mut inner);
             }
             let centre_y = (row as f64 + 0.5) * p;
             let centre_x = (col as f64 + 0.5) * p;

@@ -34,10 +34,21 @@ fn count_for(
     ((expected + uniform(rng)).floor() as usize).min(cap)
 }
 
-/// A uniform point over the volume's area, at depth `z`.
+/// A point at depth `z`: uniform over the field of view two times in three (so
+/// that sparse scenes are not empty where the margin is large), else uniform over
+/// the whole volume's area.
 fn point_at(grid: &VolumeGrid, z: f64, rng: &mut SplitMix64) -> [f64; 3] {
     let (h, w) = grid.extent_nm();
-    [uniform(rng) * h, uniform(rng) * w, z]
+    let [top, left, bottom, right] = grid.field_nm;
+    if uniform(rng) < 2.0 / 3.0 {
+        [
+            uniform_in(rng, (top, bottom)),
+            uniform_in(rng, (left, right)),
+            z,
+        ]
+    } else {
+        [uniform(rng) * h, uniform(rng) * w, z]
+    }
 }
 
 /// A depth uniform over the volume.
@@ -121,20 +132,32 @@ fn random_curve(
     points
 }
 
-/// A nucleus of diameter `diameter_nm` centred at `centre`: a filled, flattened
-/// ellipsoid with chromatin texture, mostly without a rim (a quarter of them with a
+/// Axial over lateral semi-axis of nuclei of cultured cells (flattened on the
+/// coverslip).
+const CULTURED: (f64, f64) = (0.35, 0.6);
+/// Axial over lateral semi-axis of nuclei in tissue (rounder).
+const IN_TISSUE: (f64, f64) = (0.6, 0.9);
+
+/// A nucleus of diameter `diameter_nm` centred at `centre`: a filled ellipsoid
+/// (axial semi-axis `flatness` times the lateral one) with chromatin texture, mostly without a rim (a quarter of them with a
 /// denser rim), 0-3 nucleoli (dimmer or brighter) and 0-25 bright foci.
-fn add_nucleus(grid: &mut VolumeGrid, centre: [f64; 3], diameter_nm: f64, rng: &mut SplitMix64) {
+fn add_nucleus(
+    grid: &mut VolumeGrid,
+    centre: [f64; 3],
+    diameter_nm: f64,
+    flatness: (f64, f64),
+    rng: &mut SplitMix64,
+) {
     let a = diameter_nm / 2.0;
     let b = a * uniform_in(rng, (0.7, 1.0));
-    let c = a.min(b) * uniform_in(rng, (0.35, 0.6));
+    let c = a.min(b) * uniform_in(rng, flatness);
     let density = brightness(rng);
     let shape = outline(5, 0.04, rng);
     let angle = uniform(rng) * TAU;
     let reach = a * 1.2;
     let texture_length = uniform_in(rng, (250.0, 700.0));
     let texture = texture_for(grid, centre, reach, c, texture_length, rng);
-    let texture_amplitude = uniform_in(rng, (0.25, 0.6));
+    let texture_amplitude = uniform_in(rng, (0.2, 0.45));
     let rim = (uniform(rng) < 0.25).then(|| Rim {
         thickness_nm: uniform_in(rng, (200.0, 500.0)),
         density: density * uniform_in(rng, (0.3, 1.0)),
@@ -209,7 +232,13 @@ fn nuclei(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
             any_depth(grid, rng)
         };
         let centre = point_at(grid, z, rng);
-        add_nucleus(grid, centre, uniform_in(rng, (5000.0, 15000.0)), rng);
+        add_nucleus(
+            grid,
+            centre,
+            uniform_in(rng, (5000.0, 15000.0)),
+            CULTURED,
+            rng,
+        );
     }
     format!("nuclei {count}")
 }
@@ -220,14 +249,15 @@ fn tissue(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
     let style = uniform(rng);
     let size = uniform_in(rng, (5000.0, 12000.0));
     let spacing = size * uniform_in(rng, (1.0, 1.15));
-    let layer_spacing = spacing * uniform_in(rng, (0.5, 0.7));
+    let layer_spacing = spacing * uniform_in(rng, (0.55, 0.7));
     let (h, w) = grid.extent_nm();
     let depth = grid.half_depth_nm() + layer_spacing;
     let layers = (2.0 * depth / layer_spacing).ceil() as usize;
     let row_step = spacing * 3f64.sqrt() / 2.0;
     let mut count = 0;
+    let first_layer = -depth + uniform(rng) * layer_spacing;
     for layer in 0..layers {
-        let z = -depth + (layer as f64 + uniform(rng)) * layer_spacing;
+        let z = first_layer + layer as f64 * layer_spacing;
         let shift = uniform(rng) * spacing;
         let rows = (h / row_step).ceil() as usize + 2;
         let cols = (w / spacing).ceil() as usize + 2;
@@ -240,7 +270,7 @@ fn tissue(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
                 let z_here = z + 0.1 * layer_spacing * standard_normal(rng);
                 let diameter = size * uniform_in(rng, (0.85, 1.15));
                 if style < 0.6 {
-                    add_nucleus(grid, [y, x, z_here], diameter, rng);
+                    add_nucleus(grid, [y, x, z_here], diameter, IN_TISSUE, rng);
                 } else {
                     add_cell_body(grid, [y, x, z_here], diameter * 0.55, style < 0.8, rng);
                 }
@@ -269,7 +299,7 @@ fn add_cell_body(
 ) {
     let a = radius_nm;
     let b = a * uniform_in(rng, (0.75, 1.0));
-    let c = a * uniform_in(rng, (0.5, 0.8));
+    let c = a * uniform_in(rng, (0.6, 0.9));
     let density = brightness(rng);
     let shape = outline(5, 0.06, rng);
     let reach = a * 1.3;
@@ -287,7 +317,7 @@ fn add_cell_body(
         (
             density * 0.5,
             None,
-            Some((field, uniform_in(rng, (0.3, 0.7)))),
+            Some((field, uniform_in(rng, (0.2, 0.5)))),
         )
     };
     add_body(
@@ -352,7 +382,7 @@ fn add_whole_cell(grid: &mut VolumeGrid, centre: [f64; 3], a: f64, c: f64, rng: 
             outline: outline(6, 0.1, rng),
             density,
             rim: None,
-            texture: Some((texture, uniform_in(rng, (0.3, 0.7)))),
+            texture: Some((texture, uniform_in(rng, (0.2, 0.5)))),
             inclusions: vec![nucleus],
         },
     );
@@ -475,18 +505,19 @@ fn mitochondria(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
     format!("mitochondria {count}")
 }
 
-/// Endoplasmic reticulum: random nodes in a wavy layer, each joined to its two or
-/// three nearest neighbours by slightly curved tubes of radius 60-150 nm.
+/// Endoplasmic reticulum: random nodes in a wavy layer crossing the focal plane,
+/// each joined to its two or three nearest neighbours by slightly curved tubes of
+/// radius 60-150 nm.
 fn reticulum(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
     let count = count_for(grid, (30.0, 100.0), 6000, rng).max(3);
-    let base = layer_depth(1500.0, rng);
+    let base = layer_depth(400.0, rng);
     let wave = SmoothField::new(
         [0.0, 0.0, -1.0],
         [grid.extent_nm().0, grid.extent_nm().1, 1.0],
         uniform_in(rng, (3000.0, 8000.0)),
         rng,
     );
-    let amplitude = uniform_in(rng, (200.0, 800.0));
+    let amplitude = uniform_in(rng, (100.0, 400.0));
     let nodes: Vec<[f64; 3]> = (0..count)
         .map(|_| {
             let p = point_at(grid, 0.0, rng);
@@ -511,6 +542,7 @@ fn reticulum(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
         buckets[r * bucket_cols + c].push(i);
     }
     let mut edges = 0;
+    let mut joined = std::collections::BTreeSet::new();
     for (i, p) in nodes.iter().enumerate() {
         let (r, c) = bucket_of(p);
         let mut near: Vec<(f64, usize)> = Vec::new();
@@ -527,9 +559,8 @@ fn reticulum(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
         near.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         let links = integer_in(rng, (2, 3));
         for &(_, j) in near.iter().take(links) {
-            // Each edge once: from the lower index, or when the other end would not
-            // pick it.
-            if j < i {
+            // Each edge once, whichever end picked it first.
+            if !joined.insert((i.min(j), i.max(j))) {
                 continue;
             }
             let q = nodes[j];
@@ -574,12 +605,12 @@ fn vesicles(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
 /// bundles of 3-8 filaments 50-200 nm apart.
 fn cytoskeleton(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
     let count = count_for(grid, (1.0, 8.0), 400, rng).max(1);
-    let bundles = count_for(grid, (0.0, 1.0), 60, rng);
+    let bundles = count_for(grid, (0.05, 1.0), 60, rng);
     let line_density = 0.05;
     let (h, w) = grid.extent_nm();
     let length_scale = h.max(w);
     for _ in 0..count {
-        let start = point_at(grid, layer_depth(1500.0, rng), rng);
+        let start = point_at(grid, layer_depth(800.0, rng), rng);
         let sigma = uniform_in(rng, (10.0, 25.0));
         let length = uniform_in(rng, (0.3, 1.0)) * length_scale;
         let persistence = log_uniform(rng, (3000.0, 30000.0));
@@ -588,7 +619,7 @@ fn cytoskeleton(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
         add_tube(grid, &path, sigma, line_density * brightness(rng));
     }
     for _ in 0..bundles {
-        let start = point_at(grid, layer_depth(1500.0, rng), rng);
+        let start = point_at(grid, layer_depth(800.0, rng), rng);
         let length = uniform_in(rng, (0.3, 1.0)) * length_scale;
         let persistence = log_uniform(rng, (10000.0, 50000.0));
         let path = random_curve(start, length, 100.0, persistence, 0.05, rng);
@@ -618,7 +649,13 @@ fn mixed(grid: &mut VolumeGrid, rng: &mut SplitMix64) -> String {
         let z = layer_depth(2000.0, rng);
         let centre = point_at(grid, z, rng);
         if uniform(rng) < 0.5 {
-            add_nucleus(grid, centre, uniform_in(rng, (5000.0, 15000.0)), rng);
+            add_nucleus(
+                grid,
+                centre,
+                uniform_in(rng, (5000.0, 15000.0)),
+                CULTURED,
+                rng,
+            );
         } else {
             add_whole_cell(
                 grid,
@@ -680,7 +717,7 @@ pub(crate) fn draw_fixed_scene(
                     outline: Vec::new(),
                     density: 1.0,
                     rim: None,
-                    texture: Some((texture, 0.15)),
+                    texture: Some((texture, 0.1)),
                     inclusions: Vec::new(),
                 },
             );

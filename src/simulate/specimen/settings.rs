@@ -196,7 +196,7 @@ pub enum FixedScene {
     /// One filled nucleus at the centre of the field, its centre `depth_nm` from the
     /// focal plane: an ellipsoid of lateral diameter 60 % of the field's width and
     /// axial diameter 4 um, uniform density modulated by a weak chromatin texture
-    /// (+-15 %), no rim, no nucleoli.
+    /// (10 % standard deviation), no rim, no nucleoli.
     Nucleus {
         /// Distance of the nucleus's centre from the focal plane, nanometres.
         depth_nm: f64,
