@@ -14,7 +14,7 @@
 //! the pixels exceed 4 GB.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Seek, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use ::tiff::decoder::{ifd::Value, Decoder, DecodingResult, Limits};
@@ -64,6 +64,11 @@ fn problem(path: &Path, what: impl std::fmt::Display) -> Error {
     }
 }
 
+/// A file whose structure cannot be a TIFF's: what it declares does not fit in it.
+fn unreadable(path: &Path, what: impl std::fmt::Display) -> Error {
+    problem(path, format!("not a readable TIFF file: {what}"))
+}
+
 fn tiff_error(path: &Path, e: ::tiff::TiffError) -> Error {
     match e {
         ::tiff::TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -77,17 +82,57 @@ fn tiff_error(path: &Path, e: ::tiff::TiffError) -> Error {
     }
 }
 
+/// How much a compressed page may expand: Deflate reaches about 1032:1 and TIFF's LZW
+/// about 1400:1 on a constant page, so a page declaring more than this many times the
+/// whole file's size is not a plausible compressed image (and is refused before its
+/// buffer is allocated).
+const MAX_COMPRESSION_RATIO: u64 = 4096;
+
+/// The most bytes the pixels read from one file may take: the machine's physical
+/// memory (beyond it an allocation could only fail or thrash).
+fn memory_budget() -> u64 {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
+        let (pages, size) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages > 0 && size > 0 {
+            return (pages as u64).saturating_mul(size as u64);
+        }
+    }
+    u64::MAX
+}
+
 /// Reads every page of a TIFF file.
+///
+/// Every size the file declares is checked before anything of that size is allocated:
+/// tag values and strips or tiles must lie within the file, an uncompressed page
+/// cannot hold more bytes than the file, a compressed one not more than
+/// [`MAX_COMPRESSION_RATIO`] times the file, and all pages together not more than the
+/// machine's physical memory.
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be read; [`Error::ImageFile`] naming the file if
-/// it is not a TIFF, its pages differ in size or type, or it holds colour (RGB,
-/// palette) or another unsupported kind of pixel.
+/// it is not a TIFF, declares sizes it cannot hold, its pages differ in size or type,
+/// or it holds colour (RGB, palette) or another unsupported kind of pixel.
 pub fn read_tiff(path: &Path) -> Result<TiffImage> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    check_layout(path, &mut file, file_len)?;
+    file.rewind().map_err(|e| Error::io(path, e))?;
+    let budget = memory_budget();
+    let mut limits = Limits::default();
+    let max_page = budget.min(file_len.saturating_mul(MAX_COMPRESSION_RATIO));
+    limits.decoding_buffer_size = usize::try_from(max_page).unwrap_or(usize::MAX);
+    limits.intermediate_buffer_size = usize::try_from(file_len).unwrap_or(usize::MAX);
+    limits.ifd_value_size = limits.intermediate_buffer_size;
     let mut decoder = Decoder::new(BufReader::new(file))
         .map_err(|e| tiff_error(path, e))?
-        .with_limits(Limits::unlimited());
+        .with_limits(limits);
     let metadata = TiffMetadata {
         description: decoder
             .get_tag_ascii_string(Tag::ImageDescription)
@@ -98,6 +143,8 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
     let (width, height) = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
     let mut pixels: Option<Pixels> = None;
     let mut planes = 0;
+    // Bytes of the pixels kept so far, as they are held in memory.
+    let mut held = 0u64;
     loop {
         let page = planes + 1;
         let dims = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
@@ -111,7 +158,8 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
             ));
         }
         let samples = samples_per_pixel(&mut decoder);
-        match decoder.colortype().map_err(|e| tiff_error(path, e))? {
+        let color = decoder.colortype().map_err(|e| tiff_error(path, e))?;
+        match color {
             ColorType::Gray(_) => {}
             // Channels stored one after another (tifffile writes CYX stacks so): each
             // sample is read as a plane of its own.
@@ -135,19 +183,32 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
                 ))
             }
         }
+        held = check_page_size(path, &mut decoder, page, samples, file_len, held, budget)?;
         // Every sample plane of a planar page (`read_image` reads only the first).
         let mut data = DecodingResult::U8(Vec::new());
         decoder
             .read_image_to_buffer(&mut data)
             .map_err(|e| tiff_error(path, e))?;
+        let out_of_memory = |bytes: usize| {
+            problem(
+                path,
+                format!("page {page}: not enough memory for its pixels ({bytes} bytes)"),
+            )
+        };
         let page_pixels = match data {
             DecodingResult::U8(v) => Pixels::U8(v),
             DecodingResult::U16(v) => Pixels::U16(v),
             DecodingResult::F32(v) => Pixels::F32(v),
             DecodingResult::F64(v) => Pixels::F64(v),
-            DecodingResult::I16(v) => Pixels::F32(v.into_iter().map(f32::from).collect()),
-            DecodingResult::U32(v) => Pixels::F64(v.into_iter().map(f64::from).collect()),
-            DecodingResult::I32(v) => Pixels::F64(v.into_iter().map(f64::from).collect()),
+            DecodingResult::I16(v) => Pixels::F32(
+                converted(&v, f32::from).map_err(|_| out_of_memory(v.len() * 4))?,
+            ),
+            DecodingResult::U32(v) => Pixels::F64(
+                converted(&v, f64::from).map_err(|_| out_of_memory(v.len() * 8))?,
+            ),
+            DecodingResult::I32(v) => Pixels::F64(
+                converted(&v, f64::from).map_err(|_| out_of_memory(v.len() * 8))?,
+            ),
             _ => {
                 return Err(problem(
                     path,
@@ -164,22 +225,23 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
                 ),
             ));
         }
+        let page_bytes = page_pixels.len() * page_pixels.pixel_type().bytes();
         pixels = Some(match (pixels, page_pixels) {
             (None, p) => p,
             (Some(Pixels::U8(mut a)), Pixels::U8(b)) => {
-                a.extend_from_slice(&b);
+                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
                 Pixels::U8(a)
             }
             (Some(Pixels::U16(mut a)), Pixels::U16(b)) => {
-                a.extend_from_slice(&b);
+                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
                 Pixels::U16(a)
             }
             (Some(Pixels::F32(mut a)), Pixels::F32(b)) => {
-                a.extend_from_slice(&b);
+                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
                 Pixels::F32(a)
             }
             (Some(Pixels::F64(mut a)), Pixels::F64(b)) => {
-                a.extend_from_slice(&b);
+                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
                 Pixels::F64(a)
             }
             (Some(a), b) => {
@@ -203,6 +265,349 @@ pub fn read_tiff(path: &Path) -> Result<TiffImage> {
     let stack = ImageStack::new(width as usize, height as usize, planes, pixels)
         .map_err(|e| problem(path, e))?;
     Ok(TiffImage { stack, metadata })
+}
+
+/// `values` converted one by one, in a buffer whose allocation may fail.
+fn converted<T: Copy, U>(
+    values: &[T],
+    convert: impl Fn(T) -> U,
+) -> Result<Vec<U>, std::collections::TryReserveError> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(values.len())?;
+    out.extend(values.iter().map(|&v| convert(v)));
+    Ok(out)
+}
+
+/// Appends `more` to `all`, failing rather than aborting when memory runs out.
+fn appended<T: Copy>(
+    all: &mut Vec<T>,
+    more: &[T],
+) -> Result<(), std::collections::TryReserveError> {
+    all.try_reserve(more.len())?;
+    all.extend_from_slice(more);
+    Ok(())
+}
+
+/// Checks the size of the current page's pixels before they are decoded: an
+/// uncompressed page cannot hold more bytes than the file, a compressed one not more
+/// than [`MAX_COMPRESSION_RATIO`] times the file, and the pixels of all pages so far
+/// (`held` bytes) plus this one must fit in the memory budget. Returns the bytes held
+/// once this page is read.
+fn check_page_size<R: std::io::Read + Seek>(
+    path: &Path,
+    decoder: &mut Decoder<R>,
+    page: usize,
+    samples: usize,
+    file_len: u64,
+    held: u64,
+    budget: u64,
+) -> Result<u64> {
+    let (width, height) = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
+    let bits = decoder
+        .get_tag_u16_vec(Tag::BitsPerSample)
+        .ok()
+        .and_then(|b| b.first().copied())
+        .unwrap_or(1);
+    // 1 unsigned, 2 signed integer, 3 float.
+    let format = decoder
+        .get_tag_u16_vec(Tag::SampleFormat)
+        .ok()
+        .and_then(|f| f.first().copied())
+        .unwrap_or(1);
+    // The decoded page holds its rows packed to whole bytes; the pixels kept take one
+    // to eight bytes a sample (16-bit signed and 32-bit integers are widened to floats).
+    let held_bytes = match (bits, format) {
+        (16, 2) => 4,
+        (32, 1 | 2) => 8,
+        _ => u64::from(bits).div_ceil(8).max(1),
+    };
+    let pixels = u64::from(width)
+        .checked_mul(u64::from(height))
+        .and_then(|n| n.checked_mul(samples as u64));
+    let declared = (u64::from(width) * u64::from(bits))
+        .div_ceil(8)
+        .checked_mul(u64::from(height))
+        .and_then(|n| n.checked_mul(samples as u64));
+    let what = match declared {
+        Some(bytes) => format!("page {page} declares {width} x {height} pixels ({bytes} bytes)"),
+        None => format!("page {page} declares {width} x {height} pixels (more than 2^64 bytes)"),
+    };
+    let compression = decoder.get_tag_u32(Tag::Compression).unwrap_or(1);
+    let declared = declared.unwrap_or(u64::MAX);
+    if compression == 1 && declared > file_len {
+        return Err(unreadable(
+            path,
+            format!("{what}, more than the {file_len}-byte file holds uncompressed"),
+        ));
+    }
+    if declared > file_len.saturating_mul(MAX_COMPRESSION_RATIO) {
+        return Err(unreadable(
+            path,
+            format!(
+                "{what}, more than {MAX_COMPRESSION_RATIO} times the {file_len}-byte file: \
+                 not a plausible compressed image"
+            ),
+        ));
+    }
+    let total = pixels
+        .and_then(|n| n.checked_mul(held_bytes))
+        .and_then(|n| n.checked_add(held))
+        .unwrap_or(u64::MAX);
+    // The page's decoded buffer is held besides the pixels while it is converted.
+    if total.saturating_add(declared) > budget {
+        return Err(problem(
+            path,
+            format!(
+                "{what}: its pixels and those of the pages before need more than the \
+                 {budget} bytes of this machine's memory"
+            ),
+        ));
+    }
+    Ok(total)
+}
+
+/// Checks the structure of a TIFF file against its length before the decoder reads it:
+/// every directory, every tag's values and every strip or tile must lie within the
+/// file, and the chain of directories must not loop. Files that are not TIFFs are left
+/// to the decoder, which names the problem.
+fn check_layout(path: &Path, file: &mut File, file_len: u64) -> Result<()> {
+    let mut scan = Scan {
+        reader: BufReader::new(file),
+        little_endian: true,
+        path,
+        file_len,
+    };
+    let mut head = [0u8; 4];
+    if scan.reader.read_exact(&mut head).is_err() {
+        return Ok(());
+    }
+    scan.little_endian = match &head[..2] {
+        b"II" => true,
+        b"MM" => false,
+        _ => return Ok(()),
+    };
+    let big = match scan.uint(&head[2..4]) {
+        42 => false,
+        43 => true,
+        _ => return Ok(()),
+    };
+    let mut offset = if big {
+        let mut rest = [0u8; 12];
+        if scan.reader.read_exact(&mut rest).is_err() {
+            return Ok(());
+        }
+        scan.uint(&rest[4..12])
+    } else {
+        let mut rest = [0u8; 4];
+        if scan.reader.read_exact(&mut rest).is_err() {
+            return Ok(());
+        }
+        scan.uint(&rest)
+    };
+    // Brent's cycle detection: constant memory whatever the number of pages.
+    let (mut saved, mut power, mut steps) = (offset, 1u64, 0u64);
+    let mut page = 0u64;
+    while offset != 0 {
+        page += 1;
+        offset = scan.directory(page, offset, big)?;
+        if offset == saved {
+            return Err(unreadable(
+                path,
+                format!("the directory of page {page} links back to a page already read (the chain of pages loops)"),
+            ));
+        }
+        steps += 1;
+        if steps == power {
+            (saved, power, steps) = (offset, power * 2, 0);
+        }
+    }
+    Ok(())
+}
+
+/// The state of [`check_layout`]'s walk through a file.
+struct Scan<'a> {
+    reader: BufReader<&'a mut File>,
+    little_endian: bool,
+    path: &'a Path,
+    file_len: u64,
+}
+
+/// The values of a tag with an array of offsets or byte counts, as the directory gives
+/// them: (type, count, value field).
+type ArrayEntry = (u16, u64, [u8; 8]);
+
+impl Scan<'_> {
+    /// An unsigned integer of 1 to 8 bytes in the file's byte order.
+    fn uint(&self, bytes: &[u8]) -> u64 {
+        let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
+        if self.little_endian {
+            bytes.iter().rev().fold(0, fold)
+        } else {
+            bytes.iter().fold(0, fold)
+        }
+    }
+
+    fn read(&mut self, at: u64, buf: &mut [u8]) -> Result<()> {
+        self.reader
+            .seek(std::io::SeekFrom::Start(at))
+            .and_then(|_| self.reader.read_exact(buf))
+            .map_err(|e| Error::io(self.path, e))
+    }
+
+    fn past_end(&self, what: String) -> Error {
+        unreadable(
+            self.path,
+            format!(
+                "{what} lies past the end of the file ({} bytes)",
+                self.file_len
+            ),
+        )
+    }
+
+    /// Checks the directory at `offset` and returns the offset of the next one (0 at
+    /// the end of the chain).
+    fn directory(&mut self, page: u64, offset: u64, big: bool) -> Result<u64> {
+        let (count_bytes, entry_bytes, inline) = if big { (8, 20, 8) } else { (2, 12, 4) };
+        let mut count = [0u8; 8];
+        if offset.saturating_add(count_bytes) > self.file_len {
+            return Err(self.past_end(format!("the directory of page {page} (offset {offset})")));
+        }
+        self.read(offset, &mut count[..count_bytes as usize])?;
+        let entries = self.uint(&count[..count_bytes as usize]);
+        let size = entries
+            .checked_mul(entry_bytes)
+            .and_then(|n| n.checked_add(count_bytes + inline))
+            .unwrap_or(u64::MAX);
+        if offset.saturating_add(size) > self.file_len {
+            return Err(self.past_end(format!(
+                "the directory of page {page} ({entries} entries at offset {offset})"
+            )));
+        }
+        let mut arrays: [Option<ArrayEntry>; 4] = [None; 4];
+        let mut entry = [0u8; 20];
+        for i in 0..entries {
+            let at = offset + count_bytes + i * entry_bytes;
+            self.read(at, &mut entry[..entry_bytes as usize])?;
+            let tag = self.uint(&entry[..2]) as u16;
+            let kind = self.uint(&entry[2..4]) as u16;
+            let (n, value) = if big {
+                (self.uint(&entry[4..12]), &entry[12..20])
+            } else {
+                (self.uint(&entry[4..8]), &entry[8..12])
+            };
+            let Some(size) = type_size(kind) else {
+                // Entries of unknown types are skipped by the decoder.
+                continue;
+            };
+            let bytes = n.checked_mul(size);
+            if bytes.is_none_or(|b| b > inline) {
+                let at = self.uint(value);
+                if bytes
+                    .and_then(|b| at.checked_add(b))
+                    .is_none_or(|end| end > self.file_len)
+                {
+                    return Err(self.past_end(format!(
+                        "tag {} of page {page}, {n} values of {size} bytes at offset {at},",
+                        tag_name(tag)
+                    )));
+                }
+            }
+            let mut field = [0u8; 8];
+            field[..value.len()].copy_from_slice(value);
+            let slot = match Tag::from_u16_exhaustive(tag) {
+                Tag::StripOffsets => 0,
+                Tag::StripByteCounts => 1,
+                Tag::TileOffsets => 2,
+                Tag::TileByteCounts => 3,
+                _ => continue,
+            };
+            arrays[slot] = Some((kind, n, field));
+        }
+        if let [Some(offsets), Some(counts), ..] = arrays {
+            self.chunks(page, "strip", offsets, counts, inline)?;
+        }
+        if let [_, _, Some(offsets), Some(counts)] = arrays {
+            self.chunks(page, "tile", offsets, counts, inline)?;
+        }
+        let mut next = [0u8; 8];
+        let next_at = offset + count_bytes + entries * entry_bytes;
+        self.read(next_at, &mut next[..inline as usize])?;
+        Ok(self.uint(&next[..inline as usize]))
+    }
+
+    /// Checks that every strip or tile (offset and byte count) lies within the file.
+    /// The arrays themselves were checked to lie within it.
+    fn chunks(
+        &mut self,
+        page: u64,
+        what: &str,
+        offsets: ArrayEntry,
+        counts: ArrayEntry,
+        inline: u64,
+    ) -> Result<()> {
+        let n = offsets.1.min(counts.1);
+        // Read in batches of both arrays, so memory stays small whatever the count.
+        const BATCH: u64 = 1024;
+        let mut start = 0;
+        while start < n {
+            let len = BATCH.min(n - start);
+            let first = self.values(offsets, start, len, inline)?;
+            let sizes = self.values(counts, start, len, inline)?;
+            for (i, (&at, &bytes)) in first.iter().zip(&sizes).enumerate() {
+                if at.checked_add(bytes).is_none_or(|end| end > self.file_len) {
+                    let index = start + i as u64 + 1;
+                    return Err(self.past_end(format!(
+                        "page {page}: {what} {index} of {} (offset {at}, {bytes} bytes)",
+                        offsets.1
+                    )));
+                }
+            }
+            start += len;
+        }
+        Ok(())
+    }
+
+    /// `len` values of an array entry from value `start` on (SHORT, LONG or LONG8;
+    /// other types give no values, the decoder refuses them).
+    fn values(&mut self, entry: ArrayEntry, start: u64, len: u64, inline: u64) -> Result<Vec<u64>> {
+        let (kind, count, field) = entry;
+        let size = match kind {
+            3 => 2,
+            4 | 13 => 4,
+            16 | 18 => 8,
+            _ => return Ok(Vec::new()),
+        };
+        let mut raw = vec![0u8; (len * size) as usize];
+        if count * size <= inline {
+            let from = (start * size) as usize;
+            let to = from + raw.len();
+            raw.copy_from_slice(&field[from..to]);
+        } else {
+            let base = self.uint(&field[..inline as usize]);
+            self.read(base + start * size, &mut raw)?;
+        }
+        Ok(raw.chunks(size as usize).map(|v| self.uint(v)).collect())
+    }
+}
+
+/// The size in bytes of one value of a TIFF field type; `None` for types the decoder
+/// does not know (and skips).
+fn type_size(kind: u16) -> Option<u64> {
+    match kind {
+        1 | 2 | 6 | 7 => Some(1),
+        3 | 8 => Some(2),
+        4 | 9 | 11 | 13 => Some(4),
+        5 | 10 | 12 | 16 | 17 | 18 => Some(8),
+        _ => None,
+    }
+}
+
+/// A tag's name as the `tiff` crate knows it, else its number.
+fn tag_name(tag: u16) -> String {
+    match Tag::from_u16_exhaustive(tag) {
+        Tag::Unknown(n) => format!("{n}"),
+        known => format!("{known:?} ({tag})"),
+    }
 }
 
 /// The page's SamplesPerPixel (1 when absent or unreadable).

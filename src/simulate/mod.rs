@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod params;
 pub mod real;
 pub mod sampling;
+pub mod specimen;
 mod structures;
 
 use ndarray::{s, Array2};
