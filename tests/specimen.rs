@@ -66,6 +66,12 @@ fn raw_f32(pair: &SpecimenPair) -> Array2<f32> {
     pair.raw.mapv(f32::from)
 }
 
+/// The counts of an empty pixel of the truth: the camera offset plus the background.
+fn empty_level(pair: &SpecimenPair) -> f32 {
+    let a = &pair.acquisition;
+    (a.camera.offset + a.camera.gain * a.background_photons) as f32
+}
+
 #[test]
 fn pairs_are_deterministic_at_any_thread_count() {
     let settings = small_settings();
@@ -102,7 +108,7 @@ fn every_scene_kind_makes_a_non_empty_pair() {
                 "{} for {kind:?}",
                 pair.scene
             );
-            let offset = pair.acquisition.camera.offset as f32;
+            let offset = empty_level(&pair);
             let raw_max = pair.raw.iter().copied().max().unwrap();
             assert!(
                 f64::from(raw_max) > pair.acquisition.camera.offset + 100.0,
@@ -121,7 +127,7 @@ fn a_filled_nucleus_in_focus_is_filled_in_truth_and_raw() {
     let settings = fixed(FixedScene::Nucleus { depth_nm: 0.0 });
     for index in 0..3 {
         let pair = specimen_pair(&settings, 1, index).unwrap();
-        let offset = pair.acquisition.camera.offset as f32;
+        let offset = empty_level(&pair);
         let truth = pair.truth.mapv(|v| v - offset);
         let radius = 0.3 * 96.0;
         let centre = disc_mean(truth.view(), radius, 0.2);
@@ -147,7 +153,7 @@ fn a_filled_nucleus_in_focus_is_filled_in_truth_and_raw() {
 fn a_nucleus_far_from_focus_gives_blurred_light_and_no_truth() {
     let settings = fixed(FixedScene::Nucleus { depth_nm: 3500.0 });
     let pair = specimen_pair(&settings, 2, 0).unwrap();
-    let offset = pair.acquisition.camera.offset as f32;
+    let offset = empty_level(&pair);
     // The nucleus spans 1500..5500 nm: nothing of it in the in-focus slab.
     assert!(pair.truth.iter().all(|&v| (v - offset).abs() < 1e-3));
     let gain = pair.acquisition.camera.gain as f32;
@@ -184,7 +190,7 @@ fn raw_is_the_truth_blurred_for_an_in_focus_thin_specimen() {
     let settings = fixed(FixedScene::InFocusFilaments);
     for index in 0..3 {
         let pair = specimen_pair(&settings, 9, index).unwrap();
-        let offset = pair.acquisition.camera.offset as f32;
+        let offset = empty_level(&pair);
         let truth = pair.truth.mapv(|v| v - offset);
         let psf = born_wolf_psf(&PsfParams {
             oversampling: 1,

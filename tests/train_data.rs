@@ -227,12 +227,14 @@ fn simulated_sets_share_images_over_pixel_sizes_with_their_seeds() {
         )
     );
     assert_eq!(data.truth_scaling, TruthScaling::LikeInput);
-    // The truth is in the raw image's units: the counts the camera would record.
+    // The truth is in the raw image's units: the counts the camera would record of
+    // it, background included.
     let camera = set.params.camera;
     let raw = simulate_set(&sized(60.0), 40, 1).unwrap().swap_remove(0);
+    let background = raw.conditions.background_photons;
     let counts = raw
         .ground_truth
-        .mapv(|v| (f64::from(v) * camera.gain + camera.offset) as f32);
+        .mapv(|v| ((f64::from(v) + background) * camera.gain + camera.offset) as f32);
     assert_eq!(data.train[0].truth, counts);
     assert_eq!(data.train[0].input, raw.raw.mapv(f32::from));
     assert_eq!(data.validation.len(), 4);

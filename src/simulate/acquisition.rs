@@ -6,8 +6,8 @@
 //!
 //! [`Acquisition::record`] turns an expected photon image into 16-bit camera counts;
 //! [`Acquisition::truth_counts`] puts a ground truth in photons into the same units
-//! (what the camera would record of it on average, without background), so that a
-//! pair can be scaled by its input's transform.
+//! (what the camera would record of it, background included, without blur or noise),
+//! so that a pair can be scaled by its input's transform.
 
 use ndarray::{Array2, ArrayView2};
 
@@ -216,10 +216,15 @@ impl Acquisition {
         counts
     }
 
-    /// A ground truth in photons per pixel in the camera's units: `gain x photons +
-    /// offset` (the mean count the camera would record of it, without background).
+    /// A ground truth in photons per pixel in the camera's units: `gain x (photons +
+    /// background) + offset`, the mean count the camera would record of it. The uniform
+    /// background is light of the specimen (autofluorescence, unbound dye), not blur:
+    /// the truth keeps it, so that a model learns to remove out-of-focus light, never
+    /// to guess and subtract a level (which deletes dim structure where nothing is
+    /// empty).
     pub fn truth_counts(&self, truth_photons: ArrayView2<f32>) -> Array2<f32> {
         let c = &self.camera;
-        truth_photons.mapv(|v| (c.gain * f64::from(v) + c.offset) as f32)
+        let background = self.background_photons;
+        truth_photons.mapv(|v| (c.gain * (f64::from(v) + background) + c.offset) as f32)
     }
 }

@@ -114,7 +114,9 @@ const NOISE_FACTOR: f64 = 0.5;
 
 /// Pairs `0..count` of the simulated set seeded with `seed`: the raw camera counts as
 /// input, the ground truth as truth, in the same units (the counts the camera would
-/// record of it: `gain x photons + offset`), to be scaled [`TruthScaling::LikeInput`].
+/// record of it: `gain x (photons + background) + offset`; the background is light of
+/// the specimen, kept as [`crate::simulate::acquisition::Acquisition::truth_counts`]
+/// keeps it), to be scaled [`TruthScaling::LikeInput`].
 ///
 /// # Errors
 /// As [`simulate_set`].
@@ -127,9 +129,10 @@ pub fn simulated_pairs(
         .into_iter()
         .map(|p| ImagePair {
             input: p.raw.mapv(f32::from),
-            truth: p
-                .ground_truth
-                .mapv(|v| (f64::from(v) * params.camera.gain + params.camera.offset) as f32),
+            truth: p.ground_truth.mapv(|v| {
+                ((f64::from(v) + p.conditions.background_photons) * params.camera.gain
+                    + params.camera.offset) as f32
+            }),
         })
         .collect())
 }

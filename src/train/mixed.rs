@@ -1,5 +1,6 @@
 //! The training set of the bundled model: widefield pairs made from sharp real images
-//! ([`crate::simulate::real`]) mixed with the simulator's pairs, every whole image
+//! ([`crate::simulate::real`]) mixed with 3-D specimens ([`crate::simulate::specimen`])
+//! and the 2-D simulator's pairs, every whole image
 //! scaled as deconvolution scales a plane by default, so that the model sees what it
 //! will be given.
 
@@ -12,11 +13,13 @@ use crate::deconvolve::normalize::plane_scaling;
 use crate::deconvolve::options::Normalization;
 use crate::error::Result;
 use crate::simulate::real::{real_pair_set, RealImageList, RealPair, RealPairSettings};
+use crate::simulate::specimen::{specimen_set, SpecimenSettings};
 
-/// Real-image pairs and simulated pairs, scaled whole.
+/// Real-image pairs, 3-D specimens and 2-D simulated pairs, scaled whole.
 ///
-/// The real pairs use seed `seed` for training and `seed + 1` for validation; the
-/// simulated ones are [`SimulatedTraining::pairs`] (`simulated.images` may be 0).
+/// The real pairs and the specimens use seed `seed` for training and `seed + 1` for
+/// validation; the 2-D simulated ones are [`SimulatedTraining::pairs`]
+/// (`simulated.images` may be 0).
 /// Validation uses every non-overlapping patch of the validation images.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MixedTraining {
@@ -32,7 +35,13 @@ pub struct MixedTraining {
     pub real_validation_images: usize,
     /// Seed of the real-image training pairs (validation: seed + 1).
     pub seed: u64,
-    /// The simulated pairs mixed in.
+    /// How the 3-D specimens are made.
+    pub specimen: SpecimenSettings,
+    /// 3-D specimen training pairs.
+    pub specimen_images: usize,
+    /// 3-D specimen validation pairs.
+    pub specimen_validation_images: usize,
+    /// The 2-D simulated pairs mixed in.
     pub simulated: SimulatedTraining,
     /// How each whole input image is scaled (its truth by the same transform).
     pub normalization: Normalization,
@@ -80,6 +89,22 @@ impl MixedTraining {
         .into_iter()
         .map(counts_pair)
         .collect();
+        let specimen_pairs = |seed, count| -> Result<Vec<ImagePair>> {
+            Ok(specimen_set(&self.specimen, seed, count)?
+                .into_iter()
+                .map(|p| ImagePair {
+                    input: p.raw.mapv(f32::from),
+                    truth: p.truth,
+                })
+                .collect())
+        };
+        if self.specimen_images + self.specimen_validation_images > 0 {
+            train.extend(specimen_pairs(self.seed, self.specimen_images)?);
+            validation.extend(specimen_pairs(
+                self.seed + 1,
+                self.specimen_validation_images,
+            )?);
+        }
         if self.simulated.images + self.simulated.validation_images > 0 {
             let (sim_train, sim_validation) = self.simulated.pairs()?;
             train.extend(sim_train);
@@ -114,7 +139,8 @@ impl MixedTraining {
             (
                 "source",
                 "mrbcr real-image pairs (sharp real images as in-focus truth, imaged through \
-                 drawn widefield optics and cameras) mixed with mrbcr simulator pairs"
+                 drawn widefield optics and cameras) mixed with mrbcr 3-D specimens and 2-D \
+                 simulator pairs"
                     .to_string(),
             ),
             (
@@ -129,11 +155,26 @@ impl MixedTraining {
             ),
             ("real_sources", self.real_list.description()),
             ("real_generator", self.real.description()),
+            (
+                "specimen_images",
+                format!(
+                    "{} training pairs seed {}, {} validation pairs seed {}",
+                    self.specimen_images,
+                    self.seed,
+                    self.specimen_validation_images,
+                    self.seed + 1
+                ),
+            ),
             ("scaling", format!("whole image {}", self.normalization)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
+        if self.specimen_images + self.specimen_validation_images > 0 {
+            for (key, value) in self.specimen.description() {
+                description.insert(format!("specimen.{key}"), value);
+            }
+        }
         if self.simulated.images + self.simulated.validation_images > 0 {
             for (key, value) in self.simulated.description() {
                 description.insert(format!("simulated.{key}"), value);

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use mrbcr::deconvolve::options::Normalization;
 use mrbcr::simulate::real::{RealImageList, RealPairSettings, TRAINING_LIST};
+use mrbcr::simulate::specimen::SpecimenSettings;
 use mrbcr::simulate::SimulationParams;
 use mrbcr::train::{
     train, AdamConfig, Initialization, MixedTraining, Progress, SimulatedTraining, TiffTraining,
@@ -56,7 +57,14 @@ pub struct TrainArgs {
     /// Seed of the real-image training pairs (validation uses seed + 1).
     #[arg(long, default_value_t = 2000)]
     real_seed: u64,
-    /// Side of the real-image pairs, pixels.
+    /// 3-D specimen training pairs mixed in with `--real` (nuclei, tissue, cells,
+    /// membranes, mitochondria, ER, vesicles, cytoskeleton; seeds as the real pairs').
+    #[arg(long, default_value_t = 256, requires = "real")]
+    specimen_images: usize,
+    /// 3-D specimen validation pairs.
+    #[arg(long, default_value_t = 8, requires = "real")]
+    specimen_val_images: usize,
+    /// Side of the real-image pairs and 3-D specimens, pixels.
     #[arg(long, default_value_t = 256)]
     real_size: usize,
     /// Simulated training images (drawn once, patches are cut from them).
@@ -165,13 +173,15 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
         .map_err(|e| e.to_string())?;
         eprintln!(
             "making {} training and {} validation pairs of {} x {} from {} real files in {}, \
-             and simulating {} training and {} validation images ...",
+             {} and {} 3-D specimens, and simulating {} training and {} validation images ...",
             args.real_images,
             args.real_val_images,
             args.real_size,
             args.real_size,
             real_list.entries.len(),
             real_dir.display(),
+            args.specimen_images,
+            args.specimen_val_images,
             args.sim_images,
             args.sim_val_images
         );
@@ -184,6 +194,13 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
             },
             real_images: args.real_images,
             real_validation_images: args.real_val_images,
+            specimen: SpecimenSettings {
+                height: args.real_size,
+                width: args.real_size,
+                ..SpecimenSettings::default()
+            },
+            specimen_images: args.specimen_images,
+            specimen_validation_images: args.specimen_val_images,
             seed: args.real_seed,
             simulated: simulated_training(args),
             normalization: Normalization::DEFAULT_PERCENTILE,

@@ -101,7 +101,7 @@ impl Default for RealPairSettings {
 pub struct RealPair {
     /// What the camera recorded, counts.
     pub raw: Array2<u16>,
-    /// The in-focus structure in camera units (`gain x photons + offset`).
+    /// The in-focus structure in camera units (`gain x (photons + background) + offset`).
     pub truth: Array2<f32>,
     /// How it was imaged.
     pub acquisition: Acquisition,

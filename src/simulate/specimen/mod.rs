@@ -25,8 +25,9 @@
 //!    ([`Acquisition::record`]).
 //! 5. The ground truth is plane 0 alone, the slab `|z| < dz / 2` (no blur, no
 //!    noise), each pixel its area average, times the same scale, in camera units
-//!    ([`Acquisition::truth_counts`]): up to noise, background and out-of-focus
-//!    light, the raw image is the truth convolved with the in-focus PSF.
+//!    ([`Acquisition::truth_counts`], which keeps the uniform background): up to
+//!    noise and out-of-focus light, the raw image is the truth convolved with the
+//!    in-focus PSF.
 
 mod grid;
 mod objects;
@@ -57,7 +58,7 @@ pub struct SpecimenPair {
     /// What the camera recorded, counts (offset included).
     pub raw: Array2<u16>,
     /// The in-focus slab, area-averaged over each pixel, in camera units (`gain x
-    /// photons + offset`, no background, no noise).
+    /// (photons + background) + offset`, no noise).
     pub truth: Array2<f32>,
     /// How the image was acquired (its PSF is the in-focus one, of
     /// [`SpecimenSettings::psf_size`]).
