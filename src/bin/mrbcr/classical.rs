@@ -193,6 +193,19 @@ pub struct BenchQualityArgs {
     /// Normalisation of the m-rBCR runs, as `mrbcr deconvolve --norm`.
     #[arg(long, default_value = "percentile")]
     norm: String,
+    /// Score on sharp real images held out from training, in this folder (the files of
+    /// `--real-list`), under fixed microscopes, per image and on the mean, instead of on
+    /// simulated images.
+    #[arg(long)]
+    real: Option<PathBuf>,
+    /// The real images' list (see models/real-benchmark.tsv); default: the bundled
+    /// held-out list.
+    #[arg(long, requires = "real")]
+    real_list: Option<PathBuf>,
+    /// With `--real`: write one TIFF per image into this folder (truth, raw input,
+    /// Wiener, Richardson-Lucy, each model).
+    #[arg(long, requires = "real")]
+    pictures: Option<PathBuf>,
 }
 
 fn read_planes(path: &Path) -> Result<Vec<Array2<f32>>, String> {
@@ -480,6 +493,17 @@ pub fn run_bench_quality(args: &BenchQualityArgs) -> Result<(), String> {
         Ok((path.display().to_string(), model))
     }))
     .collect::<Result<Vec<_>, String>>()?;
+    if let Some(dir) = &args.real {
+        return super::bench_real::run(&super::bench_real::RealBenchmark {
+            dir,
+            list: args.real_list.as_deref(),
+            models: &models,
+            options: &model_options,
+            max_iterations: args.max_iterations,
+            seed: args.seed,
+            pictures: args.pictures.as_deref(),
+        });
+    }
     let params = SimulationParams {
         width: args.size,
         height: args.size,

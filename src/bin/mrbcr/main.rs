@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_images;
+mod bench_real;
 mod classical;
 mod deconvolve;
 mod train;

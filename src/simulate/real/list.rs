@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! file<TAB>pixel_nm<TAB>planes<TAB>licence<TAB>source
-//! partseg_nuclei_stack_4ch.tif	77.5	all	BSD-3-Clause	PartSegData==0.10.0 ...
+//! partseg_nuclei_stack_4ch.tif<TAB>77.5<TAB>all<TAB>BSD-3-Clause<TAB>PartSegData==0.10.0 ...
 //! ```
 //!
 //! `file` is relative to the folder the list is used with; `pixel_nm` is the pixel side

@@ -21,6 +21,7 @@
 //! The ground truth is the in-focus image of step 2 (no blur, no out-of-focus light),
 //! in the image's photon scale, put into camera units ([`Acquisition::truth_counts`]).
 
+pub mod benchmark;
 mod list;
 mod resample;
 
@@ -234,6 +235,50 @@ pub fn real_pair(
     let psf = &acquisition.psf;
     let field = fast_fft_len(settings.size + 2 * (PSF_SIZE / 2));
     let (truth, origin) = draw_crop(images, settings, psf.pixel_size_nm, field, &mut rng);
+    let haze = if uniform(&mut rng) < settings.out_of_focus_probability {
+        let (layer, _) = draw_crop(images, settings, psf.pixel_size_nm, field, &mut rng);
+        let brightness = uniform_in(&mut rng, settings.out_of_focus_brightness) as f32;
+        let blur_nm = uniform_in(&mut rng, settings.out_of_focus_blur_pixels) * psf.pixel_size_nm;
+        let half_angle = (psf.numerical_aperture / psf.refractive_index).asin();
+        Some(Haze {
+            layer,
+            brightness,
+            defocus_nm: blur_nm / half_angle.tan(),
+        })
+    } else {
+        None
+    };
+    let (raw, truth) = record_pair(truth, haze, &acquisition, settings.size, &mut rng)?;
+    Ok(RealPair {
+        raw,
+        truth,
+        acquisition,
+        origin,
+    })
+}
+
+/// Out-of-focus light: an image seen through the PSF defocused by `defocus_nm`.
+pub(crate) struct Haze {
+    /// The out-of-focus structure, on the field.
+    pub(crate) layer: Array2<f32>,
+    /// Its brightness relative to the in-focus structure.
+    pub(crate) brightness: f32,
+    /// Its distance from the focal plane, nanometres.
+    pub(crate) defocus_nm: f64,
+}
+
+/// The camera's image and the truth in counts (steps 3 and 4 of the module
+/// documentation) of the in-focus structure `truth` on a square field (with a margin
+/// of at least half a PSF around the central `size x size` image) and optional haze.
+pub(crate) fn record_pair(
+    truth: Array2<f32>,
+    haze: Option<Haze>,
+    acquisition: &Acquisition,
+    size: usize,
+    rng: &mut SplitMix64,
+) -> Result<(Array2<u16>, Array2<f32>)> {
+    let psf = &acquisition.psf;
+    let field = truth.nrows();
     let mut blurred = Convolver::new(
         born_wolf_psf(psf)?.view(),
         field,
@@ -241,26 +286,22 @@ pub fn real_pair(
         ConvolutionMode::Circular,
     )?
     .convolve(truth.view())?;
-    if uniform(&mut rng) < settings.out_of_focus_probability {
-        let (layer, _) = draw_crop(images, settings, psf.pixel_size_nm, field, &mut rng);
-        let brightness = uniform_in(&mut rng, settings.out_of_focus_brightness) as f32;
-        let blur_nm = uniform_in(&mut rng, settings.out_of_focus_blur_pixels) * psf.pixel_size_nm;
-        let half_angle = (psf.numerical_aperture / psf.refractive_index).asin();
+    if let Some(haze) = haze {
         let defocused = PsfParams {
-            defocus_nm: blur_nm / half_angle.tan(),
+            defocus_nm: haze.defocus_nm,
             ..psf.clone()
         };
-        let haze = Convolver::new(
+        let light = Convolver::new(
             born_wolf_psf(&defocused)?.view(),
             field,
             field,
             ConvolutionMode::Circular,
         )?
-        .convolve(layer.view())?;
-        blurred.zip_mut_with(&haze, |b, &h| *b += brightness * h);
+        .convolve(haze.layer.view())?;
+        blurred.zip_mut_with(&light, |b, &h| *b += haze.brightness * h);
     }
-    let top = (field - settings.size) / 2;
-    let crop = s![top..top + settings.size, top..top + settings.size];
+    let top = (field - size) / 2;
+    let crop = s![top..top + size, top..top + size];
     let blurred = blurred.slice(crop).mapv(|v| v.max(0.0));
     let brightest = blurred.iter().fold(0.0f32, |m, &v| m.max(v));
     let scale = if brightest > 0.0 {
@@ -270,14 +311,9 @@ pub fn real_pair(
     };
     let background = acquisition.background_photons as f32;
     let expected = blurred.mapv(|v| v * scale + background);
-    let raw = acquisition.record(expected.view(), &mut rng);
+    let raw = acquisition.record(expected.view(), rng);
     let truth = acquisition.truth_counts(truth.slice(crop).mapv(|v| v * scale).view());
-    Ok(RealPair {
-        raw,
-        truth,
-        acquisition,
-        origin,
-    })
+    Ok((raw, truth))
 }
 
 /// Pairs `0..count` of the set seeded with `seed`, made in parallel; identical to
