@@ -93,6 +93,19 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
     };
     options.validate().map_err(|e| e.to_string())?;
     let model = crate::load_model(args.model.as_deref())?;
+    if let Ok(expected) = model
+        .metadata()
+        .input_normalization
+        .parse::<Normalization>()
+    {
+        if expected != options.normalization && !args.quiet {
+            eprintln!(
+                "note: this model was trained for '{expected}' normalisation (its metadata), \
+                 running with '{}': give --norm {expected} to match",
+                options.normalization
+            );
+        }
+    }
     let image = read_tiff(&args.input).map_err(|e| e.to_string())?;
     let stack = &image.stack;
     let output_type = match args.output_type {
