@@ -68,7 +68,7 @@ fn results_do_not_depend_on_the_thread_count() {
 #[test]
 fn results_do_not_depend_on_the_simd_level() {
     let x = image(32, 48);
-    let reference = run(&network().with_simd(SimdLevel::Scalar).unwrap(), &x, 1);
+    let reference = run(&network().with_simd(SimdLevel::scalar()).unwrap(), &x, 1);
     for level in SimdLevel::supported() {
         let got = run(&network().with_simd(level).unwrap(), &x, 2);
         assert_bit_identical(&reference, &got, &format!("scalar vs {level:?}"));

@@ -109,7 +109,7 @@ proptest! {
     ) {
         let input = random_map(h, w, shape[2], seed);
         let weights = random_conv(shape, seed ^ 1);
-        let reference = run_conv(SimdLevel::Scalar, 1, &input, &weights, relu);
+        let reference = run_conv(SimdLevel::scalar(), 1, &input, &weights, relu);
         for level in SimdLevel::supported() {
             for threads in [1, 3] {
                 let got = run_conv(level, threads, &input, &weights, relu);

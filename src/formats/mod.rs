@@ -1,5 +1,7 @@
-//! File formats: the project's model file (safetensors), TensorFlow checkpoints, TIFF images.
+//! File formats: the project's model file (safetensors), TensorFlow checkpoints, TIFF images,
+//! and the atomic writing all of them share.
 
+pub mod atomic_write;
 pub mod crc32c;
 pub mod model_file;
 pub mod tf_bundle;

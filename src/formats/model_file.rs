@@ -51,13 +51,13 @@
 //! memory of a parsed JSON document can be a large multiple of its text's size).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use crate::error::{Error, ModelFileProblem, Result};
+use crate::formats::atomic_write::write_bytes_atomically;
 use crate::network::spec;
 use crate::network::weights::{Tensor, Weights};
 
@@ -446,47 +446,16 @@ fn canonical_header(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Writes a model file. The bytes go to a temporary file in the same directory, which
-/// is then renamed over `path`: a failure never leaves a partial file at `path`. An
-/// existing file at `path` is replaced.
+/// Writes a model file, atomically (see [`crate::formats::atomic_write`]): a failure
+/// never leaves a partial file at `path`. An existing regular file at `path` is
+/// replaced.
 ///
 /// # Errors
-/// As [`model_to_bytes`]; [`Error::Io`] if the file cannot be written or renamed.
+/// As [`model_to_bytes`] and [`write_bytes_atomically`] (which refuses a target that
+/// is not a regular file, such as `/dev/null`).
 pub fn save_model(path: &Path, weights: &Weights, meta: &ModelMetadata) -> Result<()> {
     let bytes = model_to_bytes(weights, meta)?;
-    let tmp = temp_path(path);
-    let written = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(&tmp, e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
-/// A fresh name for a temporary file next to `path`.
-fn temp_path(path: &Path) -> PathBuf {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let file = path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    let name = format!(".{file}.{}-{n}.tmp", std::process::id());
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(name),
-        _ => PathBuf::from(name),
-    }
+    write_bytes_atomically(path, &bytes)
 }
 
 #[cfg(test)]

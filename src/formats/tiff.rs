@@ -15,7 +15,7 @@
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ::tiff::decoder::{ifd::Value, Decoder, DecodingResult, Limits};
 use ::tiff::encoder::{
@@ -25,6 +25,7 @@ use ::tiff::tags::Tag;
 use ::tiff::ColorType;
 
 use crate::error::{Error, Result};
+use crate::formats::atomic_write::write_atomically;
 use crate::image::{ImageStack, PixelType, Pixels};
 
 /// What a TIFF file says about its pixels besides their values.
@@ -660,10 +661,8 @@ fn output_description(description: &str) -> String {
 /// [`Error::Io`] if the file cannot be written; [`Error::ImageFile`] if the encoder
 /// refuses the image.
 pub fn write_tiff(path: &Path, stack: &ImageStack, metadata: &TiffMetadata) -> Result<()> {
-    let tmp = temp_path(path);
     let bytes = stack.width() * stack.height() * stack.planes() * stack.pixel_type().bytes();
-    let written = (|| {
-        let file = File::create(&tmp).map_err(|e| Error::io(path, e))?;
+    write_atomically(path, |file| {
         let mut out = BufWriter::new(file);
         // Leave room for the directories within the 4 GB of a classic TIFF.
         if bytes < (1 << 32) - (64 << 20) {
@@ -673,16 +672,8 @@ pub fn write_tiff(path: &Path, stack: &ImageStack, metadata: &TiffMetadata) -> R
             let mut encoder = TiffEncoder::new_big(&mut out).map_err(|e| tiff_error(path, e))?;
             write_pages::<_, TiffKindBig>(&mut encoder, stack, metadata, path)?;
         }
-        out.flush().map_err(|e| Error::io(path, e))?;
-        out.get_ref().sync_all().map_err(|e| Error::io(path, e))
-    })();
-    match written.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
-    }
+        out.flush().map_err(|e| Error::io(path, e))
+    })
 }
 
 /// Writes the pages in ImageJ's own layout: the pixels of all planes first, one
@@ -750,16 +741,4 @@ fn write_pages<W: Write + Seek, K: TiffKind>(
         dir.finish().map_err(fail)?;
     }
     Ok(())
-}
-
-/// A temporary name beside `path` (same directory, so the rename is atomic).
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = format!(".{name}.{}.partial", std::process::id());
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.join(tmp),
-        _ => PathBuf::from(tmp),
-    }
 }

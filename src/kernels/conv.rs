@@ -17,8 +17,8 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::layout::{PlaneGeometry, MAX_BLOCK};
-use super::SimdLevel;
+use super::layout::{PlaneGeometry, MAX_BLOCK, MAX_KERNEL};
+use super::{SimdKind, SimdLevel};
 
 /// The weights of one convolution layer, packed for the kernels:
 /// `[c_out / OB][c_in][kh * kw][OB]` with `OB` = 4 when `c_out` is a multiple of 4,
@@ -40,10 +40,16 @@ impl ConvWeights {
     /// convolution along the width `[k, c_in, c_out]` the case `kh = 1, kw = k`.
     ///
     /// # Panics
-    /// If the sizes do not match the shape or a kernel dimension is even (the shapes
-    /// come from the validated architecture, so this is a programming error).
+    /// If the sizes do not match the shape, a kernel dimension is even, or larger than
+    /// [`MAX_KERNEL`] (the padding of the planes, so the kernels' reads stay inside
+    /// them). The shapes come from the validated architecture, so this is a
+    /// programming error.
     pub fn from_hwio(shape: [usize; 4], kernel: &[f32], bias: &[f32]) -> ConvWeights {
         let [kh, kw, c_in, c_out] = shape;
+        assert!(
+            kh <= MAX_KERNEL && kw <= MAX_KERNEL,
+            "a {kh} x {kw} kernel is larger than the {MAX_KERNEL} x {MAX_KERNEL} the plane padding allows"
+        );
         assert_eq!(kernel.len(), kh * kw * c_in * c_out, "kernel size");
         assert_eq!(bias.len(), c_out, "bias size");
         assert!(kh % 2 == 1 && kw % 2 == 1, "kernel sizes must be odd");
@@ -121,7 +127,8 @@ const TASK_PIXELS: usize = 4096;
 /// Convolves `inputs` (one plane per input channel, in order) into `out` (`c_out`
 /// planes, one after the other), with bias and, if `relu`, a ReLU; padding positions
 /// of `out` are set to zero. Runs on the rayon pool; the result does not depend on the
-/// number of threads nor on `level`.
+/// number of threads nor on `level` (a [`SimdLevel`] exists only for instruction sets
+/// the CPU has, so this is safe at any level).
 ///
 /// # Panics
 /// If the number of input planes is not `c_in`, or a plane or `out` has the wrong size.
@@ -146,7 +153,7 @@ pub fn conv2d(
         interior: geometry.interior_mask().as_ptr(),
         relu,
     };
-    let block = block_pixels(level, weights.block);
+    let block = block_pixels(level.kind(), weights.block);
     debug_assert!(block <= MAX_BLOCK);
     let blocks = geometry.compute_len().div_ceil(block);
     let per_task = (TASK_PIXELS / block).max(1);
@@ -183,13 +190,13 @@ fn channel_group(weights: &ConvWeights, block: usize) -> usize {
 }
 
 /// Pixels one block kernel computes at once for a level and output-channel block.
-fn block_pixels(level: SimdLevel, ob: usize) -> usize {
+fn block_pixels(level: SimdKind, ob: usize) -> usize {
     match (level, ob) {
-        (SimdLevel::Avx512, 4) => 16 * 6,
-        (SimdLevel::Avx512, _) => 16 * 12,
-        (SimdLevel::Avx2, 4) => 8 * 2,
-        (SimdLevel::Avx2, _) => 8 * 8,
-        (SimdLevel::Scalar, _) => 16,
+        (SimdKind::Avx512, 4) => 16 * 6,
+        (SimdKind::Avx512, _) => 16 * 12,
+        (SimdKind::Avx2, 4) => 8 * 2,
+        (SimdKind::Avx2, _) => 8 * 8,
+        (SimdKind::Scalar, _) => 16,
     }
 }
 
@@ -199,7 +206,8 @@ fn block_pixels(level: SimdLevel, ob: usize) -> usize {
 ///
 /// # Safety
 /// `p` must be a block start inside the compute range of the geometry the call was
-/// made for, groups must come in order, and `level` must be supported by the CPU.
+/// made for, and groups must come in order (`level` is supported by the CPU: a
+/// [`SimdLevel`] cannot be made otherwise).
 unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize, channels: Range<usize>) {
     let w = call.weights;
     for ob in 0..w.c_out / w.block {
@@ -208,16 +216,16 @@ unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize, channels: Range
             p,
             channels: channels.clone(),
         };
-        match (level, w.block) {
+        match (level.kind(), w.block) {
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx512, 4) => x86::block_avx512::<4, 6>(call, g),
+            (SimdKind::Avx512, 4) => x86::block_avx512::<4, 6>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx512, _) => x86::block_avx512::<1, 12>(call, g),
+            (SimdKind::Avx512, _) => x86::block_avx512::<1, 12>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx2, 4) => x86::block_avx2::<4, 2>(call, g),
+            (SimdKind::Avx2, 4) => x86::block_avx2::<4, 2>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdLevel::Avx2, _) => x86::block_avx2::<1, 8>(call, g),
-            _ => block_scalar(call, g, block_pixels(SimdLevel::Scalar, w.block)),
+            (SimdKind::Avx2, _) => x86::block_avx2::<1, 8>(call, g),
+            _ => block_scalar(call, g, block_pixels(SimdKind::Scalar, w.block)),
         }
     }
 }

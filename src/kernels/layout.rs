@@ -17,6 +17,9 @@ use std::sync::Arc;
 
 /// Zero rows/columns around each plane: half of the largest kernel (9x9).
 pub const PAD: usize = 4;
+/// The largest kernel side the padding allows (9): every tap of a larger kernel would
+/// read before or after the plane.
+pub const MAX_KERNEL: usize = 2 * PAD + 1;
 /// The largest block of pixels any kernel computes at once; the plane's tail slack.
 pub const MAX_BLOCK: usize = 192;
 /// Alignment of plane starts, in floats (64 bytes: one AVX-512 vector, one cache line).

@@ -17,8 +17,8 @@
 
 use rayon::prelude::*;
 
-use crate::kernels::layout::PlaneGeometry;
-use crate::kernels::SimdLevel;
+use crate::kernels::layout::{PlaneGeometry, MAX_KERNEL};
+use crate::kernels::{SimdKind, SimdLevel};
 
 /// Partial sums per dot product.
 const LANES: usize = 16;
@@ -45,7 +45,8 @@ pub fn tap_offsets(kh: usize, kw: usize, stride: usize) -> Vec<isize> {
 /// zero padding). Runs on the rayon pool; deterministic (see the module documentation).
 ///
 /// # Panics
-/// If the plane counts or sizes do not match the geometry and the gradient buffers.
+/// If the plane counts or sizes do not match the geometry and the gradient buffers, or
+/// the kernel is larger than [`MAX_KERNEL`] (its taps would read outside the planes).
 #[allow(clippy::too_many_arguments)]
 pub fn conv_weight_grad(
     level: SimdLevel,
@@ -57,6 +58,10 @@ pub fn conv_weight_grad(
     kernel_grad: &mut [f32],
     bias_grad: &mut [f32],
 ) {
+    assert!(
+        kh <= MAX_KERNEL && kw <= MAX_KERNEL,
+        "a {kh} x {kw} kernel is larger than the {MAX_KERNEL} x {MAX_KERNEL} the plane padding allows"
+    );
     let (c_in, c_out) = (inputs.len(), output_grad.len());
     let n = geometry.plane_len();
     assert!(inputs.iter().chain(output_grad).all(|p| p.len() == n));
@@ -189,13 +194,13 @@ impl Job<'_> {
         });
         // SAFETY: `x` and `d` point into planes of the geometry, and the `count` values
         // read from each stay inside them (see `conv_weight_grad`); the CPU supports
-        // `level` (it comes from detection or was checked by the caller).
+        // `level` (a `SimdLevel` exists only for instruction sets the CPU has).
         unsafe {
-            match level {
+            match level.kind() {
                 #[cfg(target_arch = "x86_64")]
-                SimdLevel::Avx512 => correlate_avx512(x, d, count, &mut local),
+                SimdKind::Avx512 => correlate_avx512(x, d, count, &mut local),
                 #[cfg(target_arch = "x86_64")]
-                SimdLevel::Avx2 => correlate_avx2(x, d, count, &mut local),
+                SimdKind::Avx2 => correlate_avx2(x, d, count, &mut local),
                 _ => correlate(x, d, count, &mut local),
             }
         }
