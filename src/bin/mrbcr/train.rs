@@ -57,6 +57,12 @@ pub struct TrainArgs {
     /// Seed of the real-image training pairs (validation uses seed + 1).
     #[arg(long, default_value_t = 2000)]
     real_seed: u64,
+    /// Share of the real-image pairs with out-of-focus light of another image added.
+    #[arg(long, default_value_t = RealPairSettings::default().out_of_focus_probability, requires = "real")]
+    real_out_of_focus: f64,
+    /// Brightness of that light relative to the in-focus image, `MIN MAX`.
+    #[arg(long, num_args = 2, default_values_t = [RealPairSettings::default().out_of_focus_brightness.0, RealPairSettings::default().out_of_focus_brightness.1], requires = "real")]
+    real_out_of_focus_brightness: Vec<f64>,
     /// 3-D specimen training pairs mixed in with `--real` (nuclei, tissue, cells,
     /// membranes, mitochondria, ER, vesicles, cytoskeleton; seeds as the real pairs').
     #[arg(long, default_value_t = 256, requires = "real")]
@@ -190,6 +196,11 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
             real_list,
             real: RealPairSettings {
                 size: args.real_size,
+                out_of_focus_probability: args.real_out_of_focus,
+                out_of_focus_brightness: (
+                    args.real_out_of_focus_brightness[0],
+                    args.real_out_of_focus_brightness[1],
+                ),
                 ..RealPairSettings::default()
             },
             real_images: args.real_images,
