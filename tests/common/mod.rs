@@ -28,6 +28,22 @@ pub fn reference_dir() -> PathBuf {
     dir
 }
 
+/// The sharp real images (`../shared/data/real-sharp` from the crate root). Panics with
+/// a clear message if they are not there: the tests that need them must fail, not skip.
+pub fn real_sharp_dir() -> PathBuf {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/real-sharp"
+    ));
+    assert!(
+        dir.join("neuron_4ch.tif").is_file(),
+        "the sharp real images are missing: expected {} with the files of \
+         models/real-benchmark.tsv. They are test data that is not part of the repository.",
+        dir.display()
+    );
+    dir
+}
+
 /// The prefix of the authors' checkpoint (`.../ckpt-24`).
 pub fn ckpt_prefix() -> PathBuf {
     reference_dir().join("official-m-rBCR/ckpt-24")

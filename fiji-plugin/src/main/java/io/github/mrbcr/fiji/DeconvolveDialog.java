@@ -31,7 +31,7 @@ public final class DeconvolveDialog {
 
     static final String MODEL = "Model file (optional)";
     /** Under the model field: what an empty one means. */
-    static final String MODEL_HELP = "Empty: the default model bundled with mrbcr (trained on simulated widefield images).";
+    static final String MODEL_HELP = "Empty: the default model bundled with mrbcr (trained on widefield images of real and simulated specimens).";
     static final String NORMALIZATION = "Normalization";
     static final String LOW = "Low percentile";
     static final String HIGH = "High percentile";

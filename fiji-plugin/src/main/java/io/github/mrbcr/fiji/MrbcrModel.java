@@ -39,8 +39,8 @@ public final class MrbcrModel implements AutoCloseable {
     }
 
     /**
-     * The default model bundled in the native library: trained by {@code mrbcr train} on
-     * simulated widefield images, no file needed. Its {@link #metadata()} tells how it was
+     * The default model bundled in the native library: fine-tuned by {@code mrbcr train}
+     * on widefield images of real specimens and simulated ones, no file needed. Its {@link #metadata()} tells how it was
      * trained ({@code provenance} and the {@code train.*} keys); {@link #path()} is empty
      * and {@link #source()} is {@value #BUNDLED_NAME}.
      *
