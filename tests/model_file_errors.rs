@@ -356,3 +356,57 @@ fn metadata_problems() {
         other => panic!("expected BadMetadata, got {other:?}"),
     }
 }
+
+/// `load_model` refuses, before reading them, files that cannot be a model file: a
+/// device that never ends, a FIFO (without waiting for a writer), a directory, a file
+/// larger than any model file.
+#[test]
+fn files_that_cannot_be_models_are_refused_before_they_are_read() {
+    use mrbcr::formats::model_file::MAX_MODEL_FILE_BYTES;
+    let dir = std::env::temp_dir().join(format!("mrbcr-model-size-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_safetensors = |path: &std::path::Path, what: &str| {
+        let e = load_model(path).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            matches!(
+                e,
+                Error::ModelFile {
+                    problem: ModelFileProblem::NotSafetensors(_),
+                    ..
+                }
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains(what),
+            "{msg}"
+        );
+    };
+    // A sparse file of 3 GB: refused by its size, without reading it.
+    let big = dir.join("stack.tif");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
+    let started = std::time::Instant::now();
+    not_safetensors(&big, "3221225472 bytes, more than the 67108864");
+    assert!(started.elapsed().as_secs() < 2, "{:?}", started.elapsed());
+    // Just above the limit.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(MAX_MODEL_FILE_BYTES + 1)
+        .unwrap();
+    not_safetensors(&big, "more than the 67108864");
+    not_safetensors(&dir, "not a regular file");
+    #[cfg(unix)]
+    {
+        not_safetensors(std::path::Path::new("/dev/zero"), "not a regular file");
+        let fifo = dir.join("pipe");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        not_safetensors(&fifo, "not a regular file");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -51,6 +51,7 @@
 //! memory of a parsed JSON document can be a large multiple of its text's size).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Read;
 use std::path::Path;
 
 use safetensors::tensor::TensorView;
@@ -383,14 +384,61 @@ pub fn read_model(bytes: &[u8], source_name: &str) -> Result<(Weights, ModelMeta
     Ok((weights, meta))
 }
 
-/// Reads a model file.
+/// The largest model file [`load_model`] reads: 64 MiB. The network's 236,630 float32
+/// parameters take 0.95 MB and the metadata a few kB, so this leaves room for a
+/// network sixty times larger, while a wrong file (an image stack of gigabytes,
+/// `/dev/zero`) is refused before it is read.
+pub const MAX_MODEL_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a model file. Its size is checked before it is read: only a regular file of
+/// at most [`MAX_MODEL_FILE_BYTES`] is read (a device, FIFO or directory is refused
+/// without waiting on it); the weights are checked to be finite as by [`read_model`].
 ///
 /// # Errors
-/// [`Error::Io`] if the file cannot be read; otherwise as [`read_model`], naming the
-/// file by its path.
+/// [`Error::Io`] if the file cannot be read; [`Error::ModelFile`] with
+/// [`ModelFileProblem::NotSafetensors`] if it is not a regular file or is too large;
+/// otherwise as [`read_model`], naming the file by its path.
 pub fn load_model(path: &Path) -> Result<(Weights, ModelMetadata)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    read_model(&bytes, &path.display().to_string())
+    let name = path.display().to_string();
+    let refuse = |why: String| Error::ModelFile {
+        file: name.clone(),
+        tensor: None,
+        problem: ModelFileProblem::NotSafetensors(why),
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // A FIFO opened for reading would wait for a writer: open without waiting, then
+        // refuse it by its type (O_NONBLOCK changes nothing for a regular file).
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    let file = options.open(path).map_err(|e| Error::io(path, e))?;
+    // The opened file's own metadata, so it cannot be swapped after the check.
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(refuse(
+            "it is a device, FIFO or directory, not a regular file".into(),
+        ));
+    }
+    if meta.len() > MAX_MODEL_FILE_BYTES {
+        return Err(refuse(format!(
+            "{} bytes, more than the {MAX_MODEL_FILE_BYTES} a model file can have",
+            meta.len()
+        )));
+    }
+    // Read at most one byte more than allowed, in case the file grows meanwhile.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_MODEL_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_MODEL_FILE_BYTES {
+        return Err(refuse(format!(
+            "it grew past the {MAX_MODEL_FILE_BYTES} bytes a model file can have while being read"
+        )));
+    }
+    read_model(&bytes, &name)
 }
 
 /// Encodes weights and metadata as a model file (format version [`FORMAT_VERSION`]).
