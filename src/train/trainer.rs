@@ -312,6 +312,10 @@ fn step_rng(seed: u64, step: u64) -> SplitMix64 {
     SplitMix64::new(mix.next_u64())
 }
 
+/// How the licence of a fine-tuned model begins, before the licence of the weights it
+/// started from.
+const FINE_TUNED_LICENSE_PREFIX: &str = "weights fine-tuned from weights under: ";
+
 /// Metadata of the models this run writes.
 fn model_metadata(
     config: &TrainConfig,
@@ -326,7 +330,12 @@ fn model_metadata(
     m.train_patch_size = Some(config.patch_size);
     m.provenance = format!("trained by mrbcr train from {}", init.description);
     if !init.license.is_empty() {
-        m.license = format!("weights fine-tuned from weights under: {}", init.license);
+        // Said once, however many fine-tunings the weights went through.
+        m.license = if init.license.starts_with(FINE_TUNED_LICENSE_PREFIX) {
+            init.license.clone()
+        } else {
+            format!("{FINE_TUNED_LICENSE_PREFIX}{}", init.license)
+        };
     }
     let a = config.adam;
     let mut extra: BTreeMap<String, String> = [
