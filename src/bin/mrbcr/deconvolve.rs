@@ -100,7 +100,7 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
     {
         if expected != options.normalization && !args.quiet {
             eprintln!(
-                "note: this model was trained for '{expected}' normalisation (its metadata), \
+                "mrbcr: note: this model was trained for '{expected}' normalisation (its metadata), \
                  running with '{}': give --norm {expected} to match",
                 options.normalization
             );
