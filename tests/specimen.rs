@@ -173,10 +173,10 @@ fn truth_is_in_camera_units() {
         let pair = specimen_pair(&settings, 4, index).unwrap();
         let c = &pair.acquisition.camera;
         let min = pair.truth.iter().fold(f32::INFINITY, |m, &v| m.min(v));
+        let empty = empty_level(&pair);
         assert!(
-            (f64::from(min) - c.offset).abs() < 1e-3,
-            "empty truth pixels should be at the offset {}, got {min}",
-            c.offset
+            (min - empty).abs() < 1e-3,
+            "empty truth pixels should be at the offset plus the background, {empty}, got {min}"
         );
         // The raw image's peak (photons) is the drawn peak plus background: the
         // truth's scale is the raw's.
