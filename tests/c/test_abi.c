@@ -202,7 +202,8 @@ static void test_model_errors(const char *dir) {
           "the message names the file and the reason");
     CHECK(model == untouched, "out-parameters are not written on failure");
 
-    CHECK(mrbcr_model_load(dir, &model) == MRBCR_STATUS_IO, "a directory");
+    CHECK(mrbcr_model_load(dir, &model) == MRBCR_STATUS_MODEL_FILE && message_has("not a regular file"),
+          "a directory is refused before it is read");
 
     snprintf(path, sizeof path, "%s/cases.txt", dir);
     CHECK(mrbcr_model_load(path, &model) == MRBCR_STATUS_MODEL_FILE, "not a model file");
