@@ -15,6 +15,7 @@
 //!   and the PSNR/SSIM scores against the ground truth.
 //! - [`deconvolve`]: whole images and stacks: tiling, blending, normalisation,
 //!   progress and cancellation.
+//! - [`threads`]: the one rule for how many worker threads a run may start.
 
 pub mod classical;
 pub mod deconvolve;
@@ -28,6 +29,7 @@ pub mod model;
 pub mod network;
 pub mod rng;
 pub mod simulate;
+pub mod threads;
 pub mod train;
 
 pub use deconvolve::{deconvolve, deconvolve_into, DeconvolveOptions, Normalization, OutputRange};

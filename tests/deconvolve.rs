@@ -519,3 +519,46 @@ fn strided_views_are_read_and_written_in_place() {
         "wrote outside the view"
     );
 }
+
+#[test]
+fn results_beyond_float32_are_an_error_naming_the_plane_never_infinite_pixels() {
+    let o = DeconvolveOptions {
+        output_range: OutputRange::Input,
+        ..options(64, 16, Normalization::default())
+    };
+    // A first plane of ordinary values, a second one near 1e302 (finite in f64).
+    let n = 48 * 40;
+    let mut v: Vec<f64> = (0..n).map(|i| 100.0 + (i % 17) as f64).collect();
+    v.extend((0..n).map(|i| 1e302 * (1.0 + (i % 13) as f64)));
+    let image = ImageStack::new(48, 40, 2, Pixels::F64(v)).unwrap();
+    let e = deconvolve(model(), &image, &o, PixelType::F32, None).unwrap_err();
+    let msg = e.to_string();
+    assert!(matches!(e, Error::InvalidInput(_)), "{e:?}");
+    assert!(msg.contains("plane 2 gives a non-finite result"), "{msg}");
+    // Float32 values at the type's limits: the affine way back overflows.
+    let v: Vec<f32> = (0..n)
+        .map(|i| if i % 2 == 0 { -3.4e38 } else { 3.4e38 })
+        .collect();
+    let msg = deconvolve(model(), &f32_stack(48, 40, 1, v), &o, PixelType::F32, None)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("plane 1 gives a non-finite result"), "{msg}");
+}
+
+#[test]
+fn thread_counts_beyond_the_limit_are_refused_with_the_limit() {
+    let image = f32_stack(40, 40, 1, (0..1600).map(|i| (i % 31) as f32).collect());
+    let mut o = options(32, 8, Normalization::default());
+    o.threads = 10_000;
+    let msg = deconvolve(model(), &image, &o, PixelType::F32, None)
+        .unwrap_err()
+        .to_string();
+    let limit = mrbcr::threads::max_worker_threads();
+    assert!(
+        msg.contains("10000 worker threads is too many")
+            && msg.contains(&format!("at most {limit}")),
+        "{msg}"
+    );
+    o.threads = limit;
+    assert!(deconvolve(model(), &image, &o, PixelType::F32, None).is_ok());
+}

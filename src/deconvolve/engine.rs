@@ -69,7 +69,7 @@ pub fn run<T: Pixel, U: Pixel>(
             U::TYPE.name()
         )));
     }
-    let threads = options.worker_threads();
+    let threads = options.worker_threads()?;
     // A pool of this call's own, whose threads have ended when the call returns (a
     // host may unload the library right after).
     rayon::ThreadPoolBuilder::new()
@@ -260,6 +260,18 @@ impl<T: Pixel> Jobs<'_, T> {
         let mut z = self.model.network().forward(tile.view(), workspace)?;
         if self.output_range == OutputRange::Input {
             z.mapv_inplace(|v| scaling.inverse(v));
+        }
+        if let Some(((r, c), v)) = z.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::InvalidInput(format!(
+                "plane {} gives a non-finite result ({v}) near row {}, column {}: its values \
+                 (scaled from {} to {}) are beyond what the network's 32-bit arithmetic holds, or the \
+                 model's weights are damaged; rescale the image (or check the model file)",
+                p + 1,
+                (y0 + r).min(h - 1),
+                (x0 + c).min(w - 1),
+                scaling.low,
+                scaling.high
+            )));
         }
         Ok(z)
     }

@@ -164,7 +164,7 @@ pub struct DeconvolveOptions {
     pub normalization: Normalization,
     /// The intensity scale of the result.
     pub output_range: OutputRange,
-    /// Worker threads; `0` uses every core.
+    /// Worker threads; `0` uses every core; at most [`crate::threads::max_worker_threads`].
     pub threads: usize,
 }
 
@@ -178,7 +178,8 @@ impl DeconvolveOptions {
     ///
     /// # Errors
     /// [`Error::InvalidInput`] naming the option: a tile that is not 0 or a multiple of
-    /// 4 of at least 32, an overlap not below the tile, bad percentiles.
+    /// 4 of at least 32, an overlap not below the tile, bad percentiles, too many
+    /// threads.
     pub fn validate(&self) -> Result<()> {
         if self.tile != 0 && (self.tile < 32 || !self.tile.is_multiple_of(4)) {
             return Err(Error::InvalidInput(format!(
@@ -192,16 +193,17 @@ impl DeconvolveOptions {
                 self.overlap, self.tile
             )));
         }
+        crate::threads::worker_threads(self.threads)?;
         self.normalization.validate()
     }
 
     /// The number of worker threads this run uses.
-    pub fn worker_threads(&self) -> usize {
-        if self.threads == 0 {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        } else {
-            self.threads
-        }
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if [`Self::threads`] is above the limit
+    /// ([`crate::threads::worker_threads`]).
+    pub fn worker_threads(&self) -> Result<usize> {
+        crate::threads::worker_threads(self.threads)
     }
 }
 

@@ -512,9 +512,7 @@ where
     M: Fn(ArrayView2<f32>, &mut dyn FnMut() -> bool) -> Result<Array2<f32>> + Sync,
 {
     let total = (planes.len() * steps_per_plane) as f64;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(planes.len());
+    let threads = crate::threads::available_cores().min(planes.len());
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut results: Vec<Option<Result<Array2<f32>>>> = planes.iter().map(|_| None).collect();

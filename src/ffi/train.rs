@@ -483,11 +483,7 @@ unsafe fn run_training(
             ) != 0
         },
     };
-    let threads = if request.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        request.threads
-    };
+    let threads = crate::threads::worker_threads(request.threads)?;
     // A pool of this call's own, whose threads have ended when the call returns.
     let outcome = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

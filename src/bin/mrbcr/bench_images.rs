@@ -40,11 +40,12 @@ fn reset_peak_rss() {
 /// Runs the benchmark and prints one line per size.
 pub fn run(model: &Model, opts: &ImageBenchOptions) -> Result<(), String> {
     let o = &opts.deconvolve;
+    let threads = o.worker_threads().map_err(|e| e.to_string())?;
     println!(
         "whole-image deconvolution of 16-bit images to 32-bit float, tile {} overlap {}, {} threads, medians of {} runs",
         o.tile,
         o.overlap,
-        o.worker_threads(),
+        threads,
         opts.repeats
     );
     println!(

@@ -248,8 +248,9 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
 /// A message for the user: bad settings or data, unreadable or unwritable files.
 pub fn run(args: &TrainArgs) -> Result<(), String> {
     if args.threads > 0 {
+        let threads = mrbcr::threads::worker_threads(args.threads).map_err(|e| e.to_string())?;
         rayon::ThreadPoolBuilder::new()
-            .num_threads(args.threads)
+            .num_threads(threads)
             .build_global()
             .map_err(|e| e.to_string())?;
     }

@@ -1,0 +1,42 @@
+//! How many worker threads a run may start: the one rule every front end's thread
+//! count goes through (`--threads`, the C ABI's `threads` fields, Python, Fiji).
+//!
+//! `0` means one thread per core. More threads than cores only help a little (a core
+//! that waits for memory), and thousands spend minutes starting, so a request above
+//! [`MAX_THREADS_PER_CORE`] times the cores is refused with a message that names the
+//! limit, instead of being honoured or silently changed.
+
+use crate::error::{Error, Result};
+
+/// Largest number of worker threads per core a run accepts.
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The cores this process may use (1 if the system cannot tell).
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The largest thread count a run accepts on this machine.
+pub fn max_worker_threads() -> usize {
+    MAX_THREADS_PER_CORE * available_cores()
+}
+
+/// The worker threads of a run asked for `requested` (`0`: one per core).
+///
+/// # Errors
+/// [`Error::InvalidInput`] naming the request and the limit if `requested` exceeds
+/// [`max_worker_threads`].
+pub fn worker_threads(requested: usize) -> Result<usize> {
+    if requested == 0 {
+        return Ok(available_cores());
+    }
+    let limit = max_worker_threads();
+    if requested > limit {
+        return Err(Error::InvalidInput(format!(
+            "{requested} worker threads is too many: at most {limit} ({MAX_THREADS_PER_CORE} per core \
+             on this machine's {} cores); 0 uses one per core",
+            available_cores()
+        )));
+    }
+    Ok(requested)
+}
