@@ -233,6 +233,39 @@ fn psf_parameters_are_checked_with_clear_messages() {
     assert!(bad(&|p| p.width = 0).contains("width must be between 1 and 1024 pixels, got 0"));
     assert!(bad(&|p| p.oversampling = 40).contains("got 40"));
     assert!(bad(&|p| p.defocus_nm = f64::INFINITY).contains("defocus"));
+    // Out of any microscope's range: refused at once, not a panic or minutes of work.
+    let msg = bad(&|p| p.defocus_nm = 1e300);
+    assert!(
+        msg.contains("between -1000000 and 1000000, got 1e300"),
+        "{msg}"
+    );
+    assert!(bad(&|p| p.defocus_nm = -1e8).contains("got -1e8"));
+    let msg = bad(&|p| p.wavelength_nm = 1e-300);
+    assert!(
+        msg.contains("wavelength must be between 200 and 2000 nm"),
+        "{msg}"
+    );
+    assert!(bad(&|p| p.wavelength_nm = 5000.0).contains("got 5000 nm"));
+    assert!(bad(&|p| p.pixel_size_nm = 1e9).contains("at most 100000 nm, got 1e9 nm"));
+    // Each within range, together too much work.
+    let msg = bad(&|p| {
+        p.width = 1024;
+        p.height = 1024;
+        p.oversampling = 16;
+        p.defocus_nm = 500_000.0;
+    });
+    assert!(
+        msg.contains("evaluations") && msg.contains("oversampling 16"),
+        "{msg}"
+    );
+    // Deep but physical defocus still works.
+    let mut deep = PsfParams {
+        defocus_nm: 50_000.0,
+        ..PsfParams::default()
+    };
+    assert!(born_wolf_psf(&deep).is_ok());
+    deep.defocus_nm = -50_000.0;
+    assert!(born_wolf_psf(&deep).is_ok());
     let msg = invalid_message(gaussian_psf(&PsfParams {
         defocus_nm: 200.0,
         ..PsfParams::default()

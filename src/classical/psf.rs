@@ -33,6 +33,17 @@ use crate::error::{Error, Result};
 pub const MAX_PSF_SIDE: usize = 1024;
 /// Largest number of points per pixel side for the integration over the pixel.
 pub const MAX_OVERSAMPLING: usize = 16;
+/// Emission wavelengths accepted, nanometres (deep UV to far infrared).
+pub const WAVELENGTH_RANGE_NM: (f64, f64) = (200.0, 2000.0);
+/// Largest pixel size accepted, nanometres (0.1 mm in the sample).
+pub const MAX_PIXEL_SIZE_NM: f64 = 100_000.0;
+/// Largest distance from the focal plane accepted, nanometres (1 mm).
+pub const MAX_DEFOCUS_NM: f64 = 1_000_000.0;
+/// Largest number of Bessel-integrand and pixel-point evaluations a Born-Wolf PSF may
+/// take (some seconds); finer sampling, larger images or deeper defocus are refused
+/// rather than left to run for minutes.
+pub const MAX_PSF_EVALUATIONS: f64 = 3e8;
+
 /// `sigma = GAUSSIAN_SIGMA_FACTOR * lambda / NA` for [`gaussian_psf`].
 pub const GAUSSIAN_SIGMA_FACTOR: f64 = 0.21;
 
@@ -78,6 +89,16 @@ impl Default for PsfParams {
     }
 }
 
+/// A parameter's value for a message: plain for everyday magnitudes, in exponent form
+/// (`1e300`) for extreme ones rather than hundreds of digits.
+fn shown(value: f64) -> String {
+    if value != 0.0 && !(1e-3..1e7).contains(&value.abs()) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
 fn positive_finite(name: &str, value: f64) -> Result<()> {
     if value.is_finite() && value > 0.0 {
         Ok(())
@@ -97,6 +118,19 @@ impl PsfParams {
         positive_finite("the numerical aperture", self.numerical_aperture)?;
         positive_finite("the emission wavelength (nm)", self.wavelength_nm)?;
         positive_finite("the pixel size (nm)", self.pixel_size_nm)?;
+        let (shortest, longest) = WAVELENGTH_RANGE_NM;
+        if !(shortest..=longest).contains(&self.wavelength_nm) {
+            return Err(Error::InvalidInput(format!(
+                "the emission wavelength must be between {shortest} and {longest} nm, got {} nm",
+                shown(self.wavelength_nm)
+            )));
+        }
+        if self.pixel_size_nm > MAX_PIXEL_SIZE_NM {
+            return Err(Error::InvalidInput(format!(
+                "the pixel size must be at most {MAX_PIXEL_SIZE_NM} nm, got {} nm",
+                shown(self.pixel_size_nm)
+            )));
+        }
         if !(self.refractive_index.is_finite() && self.refractive_index >= 1.0) {
             return Err(Error::InvalidInput(format!(
                 "the immersion refractive index must be at least 1, got {}",
@@ -109,10 +143,11 @@ impl PsfParams {
                 self.numerical_aperture, self.refractive_index
             )));
         }
-        if !self.defocus_nm.is_finite() {
+        if !(self.defocus_nm.is_finite() && self.defocus_nm.abs() <= MAX_DEFOCUS_NM) {
             return Err(Error::InvalidInput(format!(
-                "the defocus must be a finite number of nanometres, got {}",
-                self.defocus_nm
+                "the defocus must be a number of nanometres between -{MAX_DEFOCUS_NM} and \
+                 {MAX_DEFOCUS_NM}, got {}",
+                shown(self.defocus_nm)
             )));
         }
         for (name, side) in [("width", self.width), ("height", self.height)] {
@@ -128,7 +163,45 @@ impl PsfParams {
                 self.oversampling
             )));
         }
+        let evaluations = self.born_wolf_evaluations();
+        if evaluations > MAX_PSF_EVALUATIONS {
+            return Err(Error::InvalidInput(format!(
+                "this PSF would take about {evaluations:.1e} evaluations (at most \
+                 {MAX_PSF_EVALUATIONS:.0e}): make it smaller, sample it less finely or bring \
+                 it closer to focus (size {} x {}, oversampling {}, pixel {} nm, defocus {} nm)",
+                self.width, self.height, self.oversampling, self.pixel_size_nm, self.defocus_nm
+            )));
+        }
         Ok(())
+    }
+
+    /// Gauss-Legendre nodes of the pupil integral: enough for the fastest oscillation
+    /// of the integrand, plus a margin.
+    fn pupil_nodes(&self) -> f64 {
+        let k = 2.0 * std::f64::consts::PI / self.wavelength_nm;
+        let na = self.numerical_aperture;
+        // Phase of the defocus at the pupil's edge, and the largest Bessel argument.
+        let defocus_phase = 0.5 * k * self.defocus_nm * na * na / self.refractive_index;
+        let max_argument = k * na * self.max_radius_nm();
+        (40.0 + 0.75 * (max_argument + defocus_phase.abs())).ceil()
+    }
+
+    /// Points of the tabulated radial profile.
+    fn profile_points(&self) -> f64 {
+        (self.max_radius_nm() / self.profile_step_nm()).ceil() + 2.0
+    }
+
+    /// Spacing of the tabulated radial profile, nanometres.
+    fn profile_step_nm(&self) -> f64 {
+        self.pixel_size_nm / (8 * self.oversampling) as f64
+    }
+
+    /// The evaluations [`born_wolf_psf`] makes: the integrand at every node and profile
+    /// point, then the profile at every point averaged into a pixel.
+    fn born_wolf_evaluations(&self) -> f64 {
+        let points_per_pixel = (self.oversampling * self.oversampling) as f64;
+        self.pupil_nodes() * self.profile_points()
+            + (self.width * self.height) as f64 * points_per_pixel
     }
 
     /// Largest distance from the PSF's centre to a point integrated over, nanometres.
@@ -222,12 +295,8 @@ impl RadialProfile {
 fn born_wolf_radial_profile(params: &PsfParams) -> RadialProfile {
     let k = 2.0 * std::f64::consts::PI / params.wavelength_nm;
     let na = params.numerical_aperture;
-    let max_radius = params.max_radius_nm();
-    // Phase of the defocus at the pupil's edge, and the largest Bessel argument.
     let defocus_phase = 0.5 * k * params.defocus_nm * na * na / params.refractive_index;
-    let max_argument = k * na * max_radius;
-    let nodes_needed = 40.0 + 0.75 * (max_argument + defocus_phase.abs());
-    let (rho, weights) = gauss_legendre_unit(nodes_needed.ceil() as usize);
+    let (rho, weights) = gauss_legendre_unit(params.pupil_nodes() as usize);
     let pupil: Vec<(f64, f64, f64)> = rho
         .iter()
         .zip(&weights)
@@ -236,8 +305,8 @@ fn born_wolf_radial_profile(params: &PsfParams) -> RadialProfile {
             (k * na * p, w * p * phase.cos(), w * p * phase.sin())
         })
         .collect();
-    let step_nm = params.pixel_size_nm / (8 * params.oversampling) as f64;
-    let count = (max_radius / step_nm).ceil() as usize + 2;
+    let step_nm = params.profile_step_nm();
+    let count = params.profile_points() as usize;
     let values = (0..count)
         .map(|i| {
             let r = i as f64 * step_nm;
