@@ -79,6 +79,14 @@ pub enum ModelFileProblem {
     },
     /// A tensor holds NaN or infinite values.
     NonFiniteValues,
+    /// The weights are not those the file's `weights_crc32c` records: the file was
+    /// damaged after it was written (a flipped bit, a bad copy).
+    ChecksumMismatch {
+        /// The checksum the metadata records (8 hex digits).
+        recorded: String,
+        /// The checksum of the weights read.
+        computed: String,
+    },
 }
 
 /// What is wrong with a TensorFlow checkpoint. See [`Error::Checkpoint`].
@@ -155,6 +163,11 @@ impl fmt::Display for ModelFileProblem {
                 write!(f, "dtype {found}, expected F32")
             }
             ModelFileProblem::NonFiniteValues => write!(f, "holds NaN or infinite values"),
+            ModelFileProblem::ChecksumMismatch { recorded, computed } => write!(
+                f,
+                "the weights do not match the checksum the file records (weights_crc32c \
+                 {recorded}, computed {computed}): the file is damaged; copy or download it again"
+            ),
         }
     }
 }

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use common::*;
 use mrbcr::formats::model_file::{
-    load_model, model_to_bytes, read_model, save_model, ModelMetadata, FORMAT_VERSION,
+    load_model, model_to_bytes, read_model, save_model, weights_checksum, ModelMetadata,
+    FORMAT_VERSION,
 };
 use mrbcr::{Error, ModelFileProblem};
 use safetensors::Dtype;
@@ -102,7 +103,9 @@ fn round_trip() {
     bare.created_by.clear();
     let b = model_to_bytes(&w, &bare).unwrap();
     let (_, map) = split_safetensors(&b);
-    assert_eq!(map.len(), 3, "{map:?}");
+    // The required keys and the weights' checksum.
+    assert_eq!(map.len(), 4, "{map:?}");
+    assert!(map.contains_key("weights_crc32c"), "{map:?}");
     assert_eq!(read_model(&b, "bare").unwrap().1, bare);
 
     // The other tensor order (sorted by name) reads the same.
@@ -268,6 +271,34 @@ fn non_finite_values() {
             *p == ModelFileProblem::NonFiniteValues
         });
     }
+}
+
+#[test]
+fn a_flipped_bit_in_the_weights_is_caught_by_the_checksum() {
+    let (w, _, bytes) = valid();
+    let (tensors, map) = split_safetensors(&bytes);
+    assert_eq!(
+        map["weights_crc32c"],
+        format!("{:08x}", weights_checksum(w.tensors()))
+    );
+    // One flipped exponent bit: a finite weight of about 1e37, as a bad copy can make.
+    let name = "forward.mlp0.dense1.kernel";
+    let bytes = variant(|t, _| tensor(t, name).bytes[3] ^= 0x40);
+    let msg = expect_err(&bytes, None, |p| {
+        matches!(p, ModelFileProblem::ChecksumMismatch { recorded, computed }
+            if *recorded == map["weights_crc32c"] && computed != recorded)
+    });
+    assert!(msg.contains("damaged"), "{msg}");
+    // A file written before the checksum existed is read unverified.
+    let mut old = map.clone();
+    old.remove("weights_crc32c");
+    let (back, _) = read_model(&join_safetensors(&tensors, Some(old)), FILE).unwrap();
+    assert!(back.tensors() == w.tensors());
+    // A malformed recorded value is a mismatch too, never ignored.
+    let bytes = variant(|_, m| drop(m.insert("weights_crc32c".into(), "zz".into())));
+    expect_err(&bytes, None, |p| {
+        matches!(p, ModelFileProblem::ChecksumMismatch { .. })
+    });
 }
 
 #[test]

@@ -26,6 +26,7 @@
 //! | `provenance` | no | where the weights come from (e.g. "imported from TensorFlow checkpoint ckpt-24") |
 //! | `license` | no | the licence of the weights |
 //! | `created_by` | no | the program that wrote the file, e.g. `mrbcr 0.1.0` |
+//! | `weights_crc32c` | no | CRC-32C (Castagnoli, as 8 lowercase hex digits) of the tensors' data: each tensor's little-endian bytes, tensors in byte order of their names. Written by every writer of this crate; a reader that finds it verifies it and refuses a file whose weights do not match (a damaged file). Files written before it was introduced have none and are read unverified. |
 //! | any other key | no | kept as is ([`ModelMetadata::extra`]), e.g. training records |
 //!
 //! An optional key with an empty value is written as absent and read as empty. The
@@ -43,7 +44,8 @@
 //! [`Error::ModelFile`] with a [`ModelFileProblem`] naming the file and, when one is
 //! concerned, the tensor: not a safetensors file at all, bad metadata, then tensor by
 //! tensor (in spec order) missing, wrong dtype (checked before the shape), wrong shape,
-//! non-finite values, then any tensor the architecture does not have.
+//! non-finite values, then any tensor the architecture does not have, then the weights'
+//! checksum.
 //!
 //! Reading never allocates more than about twice the file's size: the header length is
 //! checked against the file before anything is parsed, and headers with more than
@@ -59,6 +61,7 @@ use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use crate::error::{Error, ModelFileProblem, Result};
 use crate::formats::atomic_write::write_bytes_atomically;
+use crate::formats::crc32c;
 use crate::network::spec;
 use crate::network::weights::{Tensor, Weights};
 
@@ -75,11 +78,15 @@ pub const ARCHITECTURE: &str = "m-rBCR";
 /// entry), so the limit keeps the parsed header under 1 MiB.
 pub const MAX_HEADER_TOKENS: usize = 8_192;
 
+/// Metadata key of the weights' checksum ([`weights_checksum`]).
+pub const CHECKSUM_KEY: &str = "weights_crc32c";
+
 /// Keys of `__metadata__` with a meaning of their own (not in [`ModelMetadata::extra`]).
-const RESERVED_KEYS: [&str; 10] = [
+const RESERVED_KEYS: [&str; 11] = [
     "format",
     "format_version",
     "architecture",
+    CHECKSUM_KEY,
     "name",
     "description",
     "input_normalization",
@@ -90,9 +97,9 @@ const RESERVED_KEYS: [&str; 10] = [
 ];
 
 /// What a model file says about its weights (the `__metadata__` of the safetensors
-/// header, see the [module documentation](self)). `format`, `format_version` and
-/// `architecture` are not fields: they are written by [`model_to_bytes`] and checked by
-/// [`read_model`].
+/// header, see the [module documentation](self)). `format`, `format_version`,
+/// `architecture` and `weights_crc32c` are not fields: they are written by
+/// [`model_to_bytes`] and checked by [`read_model`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelMetadata {
     /// Short name of the model (`name`); may be empty.
@@ -141,12 +148,14 @@ impl ModelMetadata {
         }
     }
 
-    /// The metadata as the `__metadata__` map of the file, required keys included.
-    fn to_map(&self) -> std::result::Result<HashMap<String, String>, String> {
+    /// The metadata as the `__metadata__` map of the file, required keys and the
+    /// weights' checksum included.
+    fn to_map(&self, checksum: u32) -> std::result::Result<HashMap<String, String>, String> {
         let mut m = HashMap::new();
         m.insert("format".into(), FORMAT.into());
         m.insert("format_version".into(), FORMAT_VERSION.to_string());
         m.insert("architecture".into(), ARCHITECTURE.into());
+        m.insert(CHECKSUM_KEY.into(), format!("{checksum:08x}"));
         let optional = [
             ("name", &self.name),
             ("description", &self.description),
@@ -380,8 +389,29 @@ pub fn read_model(bytes: &[u8], source_name: &str) -> Result<(Weights, ModelMeta
     if let Some(extra) = names.iter().find(|n| !known.contains(n.as_str())) {
         return Err(fail(Some(extra), ModelFileProblem::UnexpectedTensor));
     }
+    if let Some(recorded) = header.metadata().as_ref().and_then(|m| m.get(CHECKSUM_KEY)) {
+        let computed = format!("{:08x}", weights_checksum(&tensors));
+        if *recorded != computed {
+            return Err(fail(
+                None,
+                ModelFileProblem::ChecksumMismatch {
+                    recorded: clip(recorded),
+                    computed,
+                },
+            ));
+        }
+    }
     let weights = Weights::from_tensors(source_name, tensors)?;
     Ok((weights, meta))
+}
+
+/// The CRC-32C of the weights' data: each tensor's values as little-endian bytes,
+/// tensors in byte order of their names (the `weights_crc32c` metadata key).
+pub fn weights_checksum(tensors: &BTreeMap<String, Tensor>) -> u32 {
+    tensors.values().fold(0, |crc, t| {
+        let bytes: Vec<u8> = t.data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        crc32c::extend(crc, &bytes)
+    })
 }
 
 /// The largest model file [`load_model`] reads: 64 MiB. The network's 236,630 float32
@@ -454,7 +484,7 @@ pub fn model_to_bytes(weights: &Weights, meta: &ModelMetadata) -> Result<Vec<u8>
         problem,
     };
     let map = meta
-        .to_map()
+        .to_map(weights_checksum(weights.tensors()))
         .map_err(|why| fail(ModelFileProblem::BadMetadata(why)))?;
     let encoded: Vec<(&str, &[usize], Vec<u8>)> = weights
         .tensors()
@@ -550,11 +580,11 @@ mod tests {
         let mut m = ModelMetadata::new("test");
         m.train_patch_size = Some(128);
         m.extra.insert("training.epochs".into(), "12".into());
-        let map = m.to_map().unwrap();
+        let map = m.to_map(0).unwrap();
         assert_eq!(map["format"], FORMAT);
         assert_eq!(ModelMetadata::from_map(Some(&map)).unwrap(), m);
         m.extra.insert("license".into(), "x".into());
-        assert!(m.to_map().is_err());
+        assert!(m.to_map(0).is_err());
     }
 
     #[test]
