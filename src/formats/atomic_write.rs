@@ -14,12 +14,18 @@
 //!
 //! A target that exists and is not a regular file (a device such as `/dev/null`, a
 //! FIFO, a directory, a socket) is refused: the rename would replace the node itself.
+//!
+//! The temporary files being written are listed process-wide, so that a program
+//! stopped by a signal (Ctrl-C) can remove them before it exits
+//! ([`abandon_unfinished_writes`]) instead of leaving hidden full-size files behind.
 
+use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 
@@ -27,6 +33,30 @@ use crate::error::{Error, Result};
 /// with a random part in every name, only happens when someone plants files on
 /// purpose).
 const ATTEMPTS: usize = 16;
+
+/// The temporary files of this process's writes in progress. A temporary file is
+/// created and listed under the lock, so while the lock is held, none exists that is
+/// not listed.
+static UNFINISHED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// The list of unfinished writes (a panic elsewhere while it was held does not make
+/// it unusable: each change to it is a single insert or remove).
+fn unfinished() -> MutexGuard<'static, BTreeSet<PathBuf>> {
+    UNFINISHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// For a program about to exit on a signal: removes the temporary file of every write
+/// in progress in this process, and keeps any other write from starting (a write
+/// that starts afterwards waits forever, so call this only right before exiting).
+/// Targets are untouched: each holds its old content or a complete new one.
+pub fn abandon_unfinished_writes() {
+    let list = unfinished();
+    for temp in list.iter() {
+        let _ = std::fs::remove_file(temp);
+    }
+    // Held until the process exits.
+    std::mem::forget(list);
+}
 
 /// Writes `path` atomically: `write` fills a new temporary file beside it, which is
 /// then synced to disk and renamed over `path`. An existing regular file at `path` is
@@ -110,10 +140,12 @@ struct TempFile {
 
 impl Drop for TempFile {
     fn drop(&mut self) {
+        let mut list = unfinished();
         if !self.renamed {
             // Best effort: the file was created by us, in a directory we could write.
             let _ = std::fs::remove_file(&self.path);
         }
+        list.remove(&self.path);
     }
 }
 
@@ -122,15 +154,17 @@ fn create_temp_beside(path: &Path) -> Result<(File, TempFile)> {
     let mut last = None;
     for _ in 0..ATTEMPTS {
         let temp = temp_name(path);
+        let mut list = unfinished();
         match create_exclusive(&temp) {
             Ok(file) => {
+                list.insert(temp.clone());
                 return Ok((
                     file,
                     TempFile {
                         path: temp,
                         renamed: false,
                     },
-                ))
+                ));
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
             Err(e) => return Err(Error::io(path, e)),

@@ -5,6 +5,7 @@ mod bench_images;
 mod bench_real;
 mod classical;
 mod deconvolve;
+mod signals;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -110,6 +111,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    signals::install();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Deconvolve(args) => deconvolve::run(&args),
@@ -160,12 +162,16 @@ fn main() -> ExitCode {
             model,
         } => {
             let threads = if threads.is_empty() {
-                vec![
-                    1,
-                    std::thread::available_parallelism().map_or(1, |n| n.get()),
-                ]
+                vec![1, mrbcr::threads::available_cores()]
             } else {
-                threads
+                match threads
+                    .into_iter()
+                    .map(mrbcr::threads::worker_threads)
+                    .collect::<mrbcr::Result<Vec<_>>>()
+                {
+                    Ok(t) => t,
+                    Err(e) => return fail(e.to_string()),
+                }
             };
             let network = match load_model(model.as_deref()) {
                 Ok(m) => m.network().clone(),
