@@ -679,7 +679,8 @@ enum mrbcr_status mrbcr_options_set_output_range(struct mrbcr_options *options,
                                                  uint32_t output_range);
 
 // Sets the number of worker threads of a run; 0 (the default) uses every core. The
-// result does not depend on it.
+// result does not depend on it. A run asked for more than 4 threads per core fails
+// with `MRBCR_STATUS_INVALID_INPUT` (a message naming the limit).
 //
 // # Errors
 // `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
@@ -1057,7 +1058,8 @@ enum mrbcr_status mrbcr_train_options_set_resume(struct mrbcr_train_options *opt
                                                  int resume);
 
 // Sets the number of worker threads (0: every core, the default). The result does
-// not depend on it.
+// not depend on it. A run asked for more than 4 threads per core fails with
+// `MRBCR_STATUS_INVALID_INPUT` (a message naming the limit).
 //
 // # Errors
 // `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.

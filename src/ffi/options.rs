@@ -226,7 +226,8 @@ pub unsafe extern "C" fn mrbcr_options_set_output_range(
 }
 
 /// Sets the number of worker threads of a run; 0 (the default) uses every core. The
-/// result does not depend on it.
+/// result does not depend on it. A run asked for more than 4 threads per core fails
+/// with `MRBCR_STATUS_INVALID_INPUT` (a message naming the limit).
 ///
 /// # Errors
 /// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.

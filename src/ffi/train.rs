@@ -353,7 +353,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_resume(
 }
 
 /// Sets the number of worker threads (0: every core, the default). The result does
-/// not depend on it.
+/// not depend on it. A run asked for more than 4 threads per core fails with
+/// `MRBCR_STATUS_INVALID_INPUT` (a message naming the limit).
 ///
 /// # Errors
 /// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
