@@ -96,6 +96,9 @@ typedef enum mrbcr_status {
   // An image file (TIFF) cannot be read or written as an image. No function of
   // this ABI version reads image files; the status is reserved for those to come.
   MRBCR_STATUS_IMAGE_FILE = 8,
+  // The work needs more memory than the system can give; it was refused (before it
+  // started, with the estimate in the message) and nothing was changed.
+  MRBCR_STATUS_OUT_OF_MEMORY = 9,
 } mrbcr_status;
 
 // The pixel types of images (the `pixel_type` field of `mrbcr_image_in` and
@@ -677,6 +680,20 @@ enum mrbcr_status mrbcr_options_set_percentiles(struct mrbcr_options *options,
 // `options` is NULL or valid options not used by another thread meanwhile.
 enum mrbcr_status mrbcr_options_set_output_range(struct mrbcr_options *options,
                                                  uint32_t output_range);
+
+// Sets the most working memory a run's tiles may take, bytes; 0 (the default) is
+// what the system has available. A low limit runs fewer tiles at once (the result is
+// the same); a run whose single tile needs more (a whole plane, tile 0, of a large
+// image) fails with `MRBCR_STATUS_OUT_OF_MEMORY` and the estimate in its message,
+// before anything is allocated.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_options_set_memory_limit(struct mrbcr_options *options,
+                                                 uint64_t bytes);
 
 // Sets the number of worker threads of a run; 0 (the default) uses every core. The
 // result does not depend on it. A run asked for more than 4 threads per core fails

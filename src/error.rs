@@ -49,6 +49,16 @@ pub enum Error {
     InvalidInput(String),
     /// The caller asked the work to stop; no result was produced.
     Cancelled,
+    /// The work needs more memory than the system can give: refused before it started
+    /// (or when an allocation failed), never an abort of the host program.
+    OutOfMemory {
+        /// What needed the memory, and what would need less.
+        task: String,
+        /// Bytes it needs (an estimate when refused beforehand).
+        needed: u64,
+        /// Bytes the system could give (`MemAvailable` on Linux), if known.
+        available: Option<u64>,
+    },
 }
 
 /// What is wrong with a model file. See [`Error::ModelFile`].
@@ -116,9 +126,35 @@ pub enum CheckpointProblem {
 /// The result type of the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Bytes as MiB or GiB for a message.
+fn human_bytes(bytes: u64) -> String {
+    const MIB: f64 = 1024.0 * 1024.0;
+    let mib = bytes as f64 / MIB;
+    if mib >= 1024.0 {
+        format!("{:.2} GiB", mib / 1024.0)
+    } else {
+        format!("{mib:.0} MiB")
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::OutOfMemory {
+                task,
+                needed,
+                available,
+            } => {
+                write!(
+                    f,
+                    "not enough memory: {task} needs about {}",
+                    human_bytes(*needed)
+                )?;
+                match available {
+                    Some(a) => write!(f, ", and the system has {} available", human_bytes(*a)),
+                    None => write!(f, ", more than the system could give"),
+                }
+            }
             Error::Io { path, source } => write!(f, "{}: {}", path.display(), source),
             Error::ModelFile {
                 file,

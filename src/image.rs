@@ -4,6 +4,7 @@
 use ndarray::{ArrayView3, ArrayViewMut3};
 
 use crate::error::{Error, Result};
+use crate::memory::filled_vec;
 
 /// The pixel types mrbcr reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -192,7 +193,7 @@ impl ImageStack {
     /// A stack of zeros.
     ///
     /// # Errors
-    /// As [`ImageStack::new`].
+    /// As [`ImageStack::new`]; [`Error::OutOfMemory`] if the memory cannot be had.
     pub fn zeros(
         width: usize,
         height: usize,
@@ -203,11 +204,17 @@ impl ImageStack {
             .checked_mul(height)
             .and_then(|n| n.checked_mul(planes))
             .ok_or_else(|| Error::InvalidInput("image dimensions overflow".into()))?;
+        let task = || {
+            format!(
+                "a {width} x {height} x {planes} stack of {}",
+                pixel_type.name()
+            )
+        };
         let pixels = match pixel_type {
-            PixelType::U8 => Pixels::U8(vec![0; n]),
-            PixelType::U16 => Pixels::U16(vec![0; n]),
-            PixelType::F32 => Pixels::F32(vec![0.0; n]),
-            PixelType::F64 => Pixels::F64(vec![0.0; n]),
+            PixelType::U8 => Pixels::U8(filled_vec(n, 0, task)?),
+            PixelType::U16 => Pixels::U16(filled_vec(n, 0, task)?),
+            PixelType::F32 => Pixels::F32(filled_vec(n, 0.0, task)?),
+            PixelType::F64 => Pixels::F64(filled_vec(n, 0.0, task)?),
         };
         ImageStack::new(width, height, planes, pixels)
     }

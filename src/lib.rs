@@ -16,6 +16,7 @@
 //! - [`deconvolve`]: whole images and stacks: tiling, blending, normalisation,
 //!   progress and cancellation.
 //! - [`threads`]: the one rule for how many worker threads a run may start.
+//! - [`memory`]: memory asked for before it is taken (running out is an error).
 
 pub mod classical;
 pub mod deconvolve;
@@ -25,6 +26,7 @@ pub mod formats;
 pub mod image;
 pub mod jni_bridge;
 pub mod kernels;
+pub mod memory;
 pub mod model;
 pub mod network;
 pub mod rng;

@@ -24,6 +24,7 @@ fn options(tile: usize, overlap: usize, normalization: Normalization) -> Deconvo
         normalization,
         output_range: OutputRange::Normalized,
         threads: 0,
+        memory_limit: 0,
     }
 }
 
@@ -561,4 +562,39 @@ fn thread_counts_beyond_the_limit_are_refused_with_the_limit() {
     );
     o.threads = limit;
     assert!(deconvolve(model(), &image, &o, PixelType::F32, None).is_ok());
+}
+
+#[test]
+fn a_tile_that_needs_more_than_the_memory_limit_is_refused_before_it_starts() {
+    let image = f32_stack(
+        256,
+        256,
+        2,
+        (0..2 * 65536).map(|i| (i % 97) as f32).collect(),
+    );
+    let limited = |tile: usize, overlap: usize| DeconvolveOptions {
+        memory_limit: 12 << 20,
+        ..options(tile, overlap, Normalization::default())
+    };
+    let e = deconvolve(model(), &image, &limited(0, 0), PixelType::F32, None).unwrap_err();
+    let msg = e.to_string();
+    match &e {
+        Error::OutOfMemory {
+            needed, available, ..
+        } => {
+            // 256 x 256 pixels at about 1.4 kB each, against the 12 MiB limit.
+            assert!((80 << 20..100 << 20).contains(needed), "{msg}");
+            assert_eq!(*available, Some(12 << 20), "{msg}");
+        }
+        other => panic!("expected OutOfMemory, got {other:?}"),
+    }
+    assert!(
+        msg.contains("not enough memory") && msg.contains("tile 0"),
+        "{msg}"
+    );
+    assert!(msg.contains("and the system has 12 MiB available"), "{msg}");
+    // Tiles that fit run under the same limit, one at a time, with the same result.
+    let small = run(&image, &limited(64, 16));
+    let free = run(&image, &options(64, 16, Normalization::default()));
+    assert!(values(&small) == values(&free));
 }

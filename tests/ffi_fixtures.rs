@@ -209,6 +209,7 @@ fn options(case: &Case) -> DeconvolveOptions {
         normalization: case.normalization.parse().unwrap(),
         output_range: case.output_range,
         threads: 0,
+        memory_limit: 0,
     }
 }
 

@@ -100,6 +100,8 @@ fn run_in_pool<T: Pixel, U: Pixel>(
     })?;
     let rows = AxisPlan::new(height, options.tile, options.overlap);
     let cols = AxisPlan::new(width, options.tile, options.overlap);
+    let budget = options.memory_budget();
+    check_tile_memory(&rows, &cols, options.tile == 0, budget)?;
     let job = Jobs {
         model,
         input,
@@ -108,6 +110,7 @@ fn run_in_pool<T: Pixel, U: Pixel>(
         scalings: &scalings,
         normalization: options.normalization,
         output_range: options.output_range,
+        budget,
     };
     let result = job.run(pool, threads, output, progress);
     if result.is_err() {
@@ -125,19 +128,49 @@ const WORKING_BYTES_PER_PIXEL: usize = 1_400;
 /// `available` memory (at least one; any number if the amount is unknown). Fewer workers
 /// than threads still use every thread: each tile's layers run in parallel too, so this
 /// only trades some speed for memory, and results do not depend on it.
-fn workers_that_fit(tile_pixels: usize, available: Option<usize>) -> usize {
+fn workers_that_fit(tile_pixels: usize, available: Option<u64>) -> usize {
     match available {
-        Some(bytes) => (bytes / 2 / (tile_pixels * WORKING_BYTES_PER_PIXEL).max(1)).max(1),
+        Some(bytes) => {
+            let per_worker = (tile_pixels * WORKING_BYTES_PER_PIXEL).max(1) as u64;
+            usize::try_from(bytes / 2 / per_worker).map_or(usize::MAX, |n| n.max(1))
+        }
         None => usize::MAX,
     }
 }
 
-/// The memory the system can give without swapping (Linux `MemAvailable`), if known.
-fn available_memory() -> Option<usize> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+/// Refuses a run whose single tile needs more working memory than its budget (the
+/// system's or the run's limit: whole-plane mode on a large plane), with the estimate,
+/// before anything is allocated.
+fn check_tile_memory(
+    rows: &AxisPlan,
+    cols: &AxisPlan,
+    whole_plane: bool,
+    budget: Option<u64>,
+) -> Result<()> {
+    let needed = (rows.tile * cols.tile) as u64 * WORKING_BYTES_PER_PIXEL as u64;
+    let Some(available) = budget else {
+        return Ok(());
+    };
+    if needed <= available {
+        return Ok(());
+    }
+    let task = if whole_plane {
+        let default = DeconvolveOptions::DEFAULT_TILE;
+        format!(
+            "deconvolving each {} x {} plane as one tile (tile 0, the whole plane) \
+             [tiles of {default} need about {} MiB each]",
+            cols.tile,
+            rows.tile,
+            (default * default * WORKING_BYTES_PER_PIXEL) >> 20
+        )
+    } else {
+        format!("a tile of {} x {} pixels", cols.tile, rows.tile)
+    };
+    Err(Error::OutOfMemory {
+        task,
+        needed,
+        available: Some(available),
+    })
 }
 
 /// One run's tiles and what they need.
@@ -149,6 +182,8 @@ struct Jobs<'a, T> {
     scalings: &'a [Scaling],
     normalization: Normalization,
     output_range: OutputRange,
+    /// The memory the tiles may take ([`DeconvolveOptions::memory_budget`]).
+    budget: Option<u64>,
 }
 
 impl<T: Pixel> Jobs<'_, T> {
@@ -182,7 +217,7 @@ impl<T: Pixel> Jobs<'_, T> {
         let tile_pixels = self.rows.tile * self.cols.tile;
         let worker_count = threads
             .min(total)
-            .min(workers_that_fit(tile_pixels, available_memory()));
+            .min(workers_that_fit(tile_pixels, self.budget));
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         let (sender, receiver) = mpsc::channel::<TileResult>();
@@ -368,9 +403,9 @@ mod tests {
         let tile = 512 * 512;
         let per_worker = tile * WORKING_BYTES_PER_PIXEL;
         assert_eq!(workers_that_fit(tile, None), usize::MAX);
-        assert_eq!(workers_that_fit(tile, Some(16 * per_worker)), 8);
-        assert_eq!(workers_that_fit(tile, Some(per_worker)), 1);
+        assert_eq!(workers_that_fit(tile, Some(16 * per_worker as u64)), 8);
+        assert_eq!(workers_that_fit(tile, Some(per_worker as u64)), 1);
         assert_eq!(workers_that_fit(8192 * 8192, Some(1 << 30)), 1);
-        assert!(available_memory().is_some_and(|m| m > 0));
+        assert!(crate::memory::available_memory().is_some_and(|m| m > 0));
     }
 }

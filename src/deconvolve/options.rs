@@ -166,6 +166,11 @@ pub struct DeconvolveOptions {
     pub output_range: OutputRange,
     /// Worker threads; `0` uses every core; at most [`crate::threads::max_worker_threads`].
     pub threads: usize,
+    /// Most bytes of working memory the run may take for its tiles; `0`: what the
+    /// system has available (`MemAvailable` on Linux). A low limit runs fewer tiles at
+    /// once (same result); a tile that alone needs more is refused with
+    /// [`Error::OutOfMemory`] before anything is allocated.
+    pub memory_limit: u64,
 }
 
 impl DeconvolveOptions {
@@ -197,6 +202,17 @@ impl DeconvolveOptions {
         self.normalization.validate()
     }
 
+    /// The memory the run's tiles may take: the limit, or what the system has if that
+    /// is less (or the limit is 0); `None` with no limit on a system that cannot tell.
+    pub fn memory_budget(&self) -> Option<u64> {
+        let system = crate::memory::available_memory();
+        match (self.memory_limit, system) {
+            (0, system) => system,
+            (limit, Some(system)) => Some(limit.min(system)),
+            (limit, None) => Some(limit),
+        }
+    }
+
     /// The number of worker threads this run uses.
     ///
     /// # Errors
@@ -215,6 +231,7 @@ impl Default for DeconvolveOptions {
             normalization: Normalization::default(),
             output_range: OutputRange::default(),
             threads: 0,
+            memory_limit: 0,
         }
     }
 }

@@ -35,9 +35,10 @@ pub use model::{
     mrbcr_model_metadata_count, mrbcr_model_metadata_key, mrbcr_model_new_default,
 };
 pub use options::{
-    mrbcr_options, mrbcr_options_free, mrbcr_options_new, mrbcr_options_set_normalization,
-    mrbcr_options_set_output_range, mrbcr_options_set_overlap, mrbcr_options_set_percentiles,
-    mrbcr_options_set_threads, mrbcr_options_set_tile, mrbcr_output_range,
+    mrbcr_options, mrbcr_options_free, mrbcr_options_new, mrbcr_options_set_memory_limit,
+    mrbcr_options_set_normalization, mrbcr_options_set_output_range, mrbcr_options_set_overlap,
+    mrbcr_options_set_percentiles, mrbcr_options_set_threads, mrbcr_options_set_tile,
+    mrbcr_output_range,
 };
 pub use simulate::{
     mrbcr_score, mrbcr_simulate_pair, mrbcr_simulation_params, mrbcr_simulation_params_free,
@@ -104,6 +105,9 @@ pub enum mrbcr_status {
     /// An image file (TIFF) cannot be read or written as an image. No function of
     /// this ABI version reads image files; the status is reserved for those to come.
     ImageFile = 8,
+    /// The work needs more memory than the system can give; it was refused (before it
+    /// started, with the estimate in the message) and nothing was changed.
+    OutOfMemory = 9,
 }
 
 /// Why a call failed: the status it returns and the message it leaves.
@@ -133,6 +137,7 @@ impl From<Error> for Failure {
             Error::ImageFile { .. } => mrbcr_status::ImageFile,
             Error::InvalidInput(_) => mrbcr_status::InvalidInput,
             Error::Cancelled => mrbcr_status::Cancelled,
+            Error::OutOfMemory { .. } => mrbcr_status::OutOfMemory,
         };
         Failure {
             status,

@@ -225,6 +225,29 @@ pub unsafe extern "C" fn mrbcr_options_set_output_range(
     })
 }
 
+/// Sets the most working memory a run's tiles may take, bytes; 0 (the default) is
+/// what the system has available. A low limit runs fewer tiles at once (the result is
+/// the same); a run whose single tile needs more (a whole plane, tile 0, of a large
+/// image) fails with `MRBCR_STATUS_OUT_OF_MEMORY` and the estimate in its message,
+/// before anything is allocated.
+///
+/// # Errors
+/// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` is NULL or valid options not used by another thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn mrbcr_options_set_memory_limit(
+    options: *mut mrbcr_options,
+    bytes: u64,
+) -> super::mrbcr_status {
+    guard(|| {
+        // SAFETY: NULL or valid and unshared, by the caller's contract.
+        unsafe { options_mut(options) }?.memory_limit = bytes;
+        Ok(())
+    })
+}
+
 /// Sets the number of worker threads of a run; 0 (the default) uses every core. The
 /// result does not depend on it. A run asked for more than 4 threads per core fails
 /// with `MRBCR_STATUS_INVALID_INPUT` (a message naming the limit).

@@ -68,6 +68,7 @@ pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_deconvolve<'local>(
                     .parse::<Normalization>()?,
                 output_range: text(env, &output_range, "output range")?.parse::<OutputRange>()?,
                 threads: non_negative(threads, "thread count")?,
+                memory_limit: 0,
             };
             options.validate()?;
             let stack = Stack::new(env, input_planes, output_planes, width, height)?;

@@ -357,6 +357,22 @@ static void test_deconvolve_errors(const mrbcr_model *model) {
                    "a NaN input value");
     free(floats);
 
+    /* The whole 80 x 64 plane as one tile needs about 7 MiB: refused under 2 MiB, with
+     * the output untouched; tiles of 32 fit and run under the same limit. */
+    for (size_t i = 0; i < W * H * P; i++) output[i] = 7;
+    mrbcr_options_set_tile(options, 0);
+    CHECK(mrbcr_options_set_memory_limit(options, 2 << 20) == MRBCR_STATUS_OK, "memory limit");
+    expect_failure(model, options, &good_in, &good_out, MRBCR_STATUS_OUT_OF_MEMORY,
+                   "not enough memory", "a whole plane over the memory limit");
+    CHECK(message_has("tile 0"), "the message names whole-plane mode");
+    CHECK(output[0] == 7 && output[W * H * P - 1] == 7, "the output is untouched");
+    mrbcr_options_set_tile(options, 32);
+    CHECK(mrbcr_deconvolve(model, options, &good_in, &good_out, NULL, NULL) == MRBCR_STATUS_OK,
+          "tiles within the memory limit");
+    CHECK(mrbcr_options_set_memory_limit(NULL, 0) == MRBCR_STATUS_NULL_PARAMETER,
+          "memory limit on NULL options");
+    mrbcr_options_set_memory_limit(options, 0);
+
     /* An 8 x 8 corner, whole (cheap under valgrind), rows 80 pixels apart. */
     mrbcr_options_set_tile(options, 0);
     in = good_in, in.width = 8, in.height = 8, in.planes = 1, in.row_stride = 2 * W;

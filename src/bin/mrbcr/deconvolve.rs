@@ -56,6 +56,10 @@ pub struct DeconvolveArgs {
     /// Worker threads (0: all cores).
     #[arg(long, default_value_t = 0)]
     threads: usize,
+    /// Most working memory for the tiles, MiB (0: what the system has available). A
+    /// low limit runs fewer tiles at once; a tile that alone needs more is refused.
+    #[arg(long, default_value_t = 0)]
+    memory_limit: u64,
     /// No progress display.
     #[arg(short, long)]
     quiet: bool,
@@ -90,6 +94,7 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
             .parse::<OutputRange>()
             .map_err(|e| e.to_string())?,
         threads: args.threads,
+        memory_limit: args.memory_limit.saturating_mul(1 << 20),
     };
     options.validate().map_err(|e| e.to_string())?;
     let model = crate::load_model(args.model.as_deref())?;
