@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mrbcr::deconvolve::options::Normalization;
+use mrbcr::simulate::acquisition::AcquisitionRanges;
 use mrbcr::simulate::real::{RealImageList, RealPairSettings, TRAINING_LIST};
 use mrbcr::simulate::specimen::SpecimenSettings;
 use mrbcr::simulate::SimulationParams;
@@ -63,6 +64,10 @@ pub struct TrainArgs {
     /// Brightness of that light relative to the in-focus image, `MIN MAX`.
     #[arg(long, num_args = 2, default_values_t = [RealPairSettings::default().out_of_focus_brightness.0, RealPairSettings::default().out_of_focus_brightness.1], requires = "real")]
     real_out_of_focus_brightness: Vec<f64>,
+    /// Photons at the brightest pixel of the real-image pairs, `MIN MAX` (log-uniform;
+    /// default: the acquisitions' range, 5 to 20000).
+    #[arg(long, num_args = 2, default_values_t = [AcquisitionRanges::default().peak_photons.0, AcquisitionRanges::default().peak_photons.1], requires = "real")]
+    real_photons: Vec<f64>,
     /// 3-D specimen training pairs mixed in with `--real` (nuclei, tissue, cells,
     /// membranes, mitochondria, ER, vesicles, cytoskeleton; seeds as the real pairs').
     #[arg(long, default_value_t = 256, requires = "real")]
@@ -201,6 +206,10 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
                     args.real_out_of_focus_brightness[0],
                     args.real_out_of_focus_brightness[1],
                 ),
+                acquisition: AcquisitionRanges {
+                    peak_photons: (args.real_photons[0], args.real_photons[1]),
+                    ..AcquisitionRanges::default()
+                },
                 ..RealPairSettings::default()
             },
             real_images: args.real_images,
