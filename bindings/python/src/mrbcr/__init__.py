@@ -9,7 +9,9 @@ Python bindings over the mrbcr C library (ctypes; no compiler needed)::
 Images are numpy arrays of uint8, uint16, float32 or float64. The work runs in the
 library with the GIL released, so other Python threads keep running (and several
 threads may deconvolve with one model at the same time). Errors raise
-:class:`MrbcrError` subclasses carrying the library's message.
+:class:`MrbcrError` subclasses carrying the library's message (every C call's status
+is checked by ctypes ``errcheck``); Ctrl-C stops a run soon and raises
+KeyboardInterrupt.
 
 The C library is bundled into the package when it is installed
 (``pip install ./bindings/python`` after ``cargo build --release``); the environment
@@ -18,13 +20,28 @@ variable ``MRBCR_LIBRARY`` names another ``libmrbcr.so`` to use instead.
 
 import ctypes
 import os
+import weakref
 from ctypes import byref, c_size_t, c_uint8, c_void_p
 from typing import Callable, Dict, Optional, Union
 
 import numpy as np
 
-from . import _ffi
+from . import _args, _ffi
+from ._errors import (
+    CancelledError,
+    CheckpointError,
+    ImageFileError,
+    InternalError,
+    InvalidInputError,
+    ModelFileError,
+    MrbcrError,
+    MrbcrIOError,
+    NullParameterError,
+    OutOfMemoryError,
+)
 from ._ffi import lib
+from ._handle import SharedHandle
+from ._run import Run
 
 __all__ = [
     "CancelledError",
@@ -37,6 +54,7 @@ __all__ = [
     "Model",
     "ModelFileError",
     "NullParameterError",
+    "OutOfMemoryError",
     "abi_version",
     "deconvolve",
     "train_pairs",
@@ -45,67 +63,6 @@ __all__ = [
 ]
 
 __version__ = lib.mrbcr_version().decode()
-
-
-class MrbcrError(Exception):
-    """A failure reported by the library: ``status`` is the ``mrbcr_status`` number,
-    the message is the library's (a sentence for the end user)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-class NullParameterError(MrbcrError, ValueError):
-    """MRBCR_STATUS_NULL_PARAMETER: a required pointer was NULL (a bug in the bindings)."""
-
-
-class InvalidInputError(MrbcrError, ValueError):
-    """MRBCR_STATUS_INVALID_INPUT: bad sizes, options, normalisation text, NaN pixels..."""
-
-
-class MrbcrIOError(MrbcrError, OSError):
-    """MRBCR_STATUS_IO: a file could not be read."""
-
-
-class ModelFileError(MrbcrError):
-    """MRBCR_STATUS_MODEL_FILE: not a valid model file (names the file and tensor)."""
-
-
-class CheckpointError(MrbcrError):
-    """MRBCR_STATUS_CHECKPOINT: a TensorFlow checkpoint could not be imported."""
-
-
-class CancelledError(MrbcrError):
-    """MRBCR_STATUS_CANCELLED: the progress callback stopped the run."""
-
-
-class InternalError(MrbcrError):
-    """MRBCR_STATUS_PANIC: a bug in mrbcr (please report it)."""
-
-
-class ImageFileError(MrbcrError):
-    """MRBCR_STATUS_IMAGE_FILE: an image file could not be read or written."""
-
-
-_ERRORS = {
-    1: NullParameterError,
-    2: InvalidInputError,
-    3: MrbcrIOError,
-    4: ModelFileError,
-    5: CheckpointError,
-    6: CancelledError,
-    7: InternalError,
-    8: ImageFileError,
-}
-
-
-def _check(status: int) -> None:
-    """Raises the exception of a failed call, with the thread's last error message."""
-    if status != 0:
-        message = lib.mrbcr_last_error_message().decode("utf-8", "replace")
-        raise _ERRORS.get(status, MrbcrError)(status, message)
 
 
 def version() -> str:
@@ -124,51 +81,78 @@ class Model:
 
     ``Model()`` is the default model bundled in the library (no file needed);
     ``Model(path)`` loads a model file; :meth:`from_bytes` reads one held in memory.
+
+    Closing (or garbage collection) while other threads deconvolve with the model is
+    safe: they finish with it, and it is freed when the last of them ends; calls
+    that start after :meth:`close` raise ValueError.
     """
 
     def __init__(self, path: Optional[Union[str, os.PathLike]] = None):
         handle = c_void_p()
         if path is None:
-            _check(lib.mrbcr_model_new_default(byref(handle)))
+            lib.mrbcr_model_new_default(byref(handle))
+            what = "the bundled default model"
         else:
-            _check(lib.mrbcr_model_load(os.fsencode(path), byref(handle)))
-        self._handle = handle
+            encoded = _args.path(path, "model")
+            lib.mrbcr_model_load(encoded, byref(handle))
+            what = f"the model {os.fsdecode(encoded)!r}"
+        self._own(handle, what)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Model":
         """A model from the bytes of a model file."""
         buffer = (c_uint8 * len(data)).from_buffer_copy(data) if data else (c_uint8 * 1)()
         handle = c_void_p()
-        _check(lib.mrbcr_model_from_bytes(buffer, len(data), byref(handle)))
+        lib.mrbcr_model_from_bytes(buffer, len(data), byref(handle))
+        return cls._from_handle(handle, "the model (model in memory)")
+
+    @classmethod
+    def _from_handle(cls, handle: c_void_p, what: str) -> "Model":
+        """A Model owning a ``mrbcr_model *`` the library made (e.g. by training)."""
         model = cls.__new__(cls)
-        model._handle = handle
+        model._own(handle, what)
         return model
+
+    def _own(self, handle: c_void_p, what: str) -> None:
+        self._shared = SharedHandle(handle, lib.mrbcr_model_free, what)
+        # Garbage collection closes it too; the finalizer holds no reference to self.
+        self._finalizer = weakref.finalize(self, self._shared.close)
+
+    def _use(self):
+        """``with model._use() as pointer:`` lends the ``mrbcr_model *`` for one call;
+        the model is not freed before the block ends. Raises ValueError if closed."""
+        return self._shared.use()
 
     @property
     def handle(self) -> c_void_p:
-        """The ``mrbcr_model *`` (for calls to the C library)."""
-        if self._handle is None:
-            raise ValueError("the model was closed")
-        return self._handle
+        """The ``mrbcr_model *`` (for calls to the C library). It is not protected
+        against :meth:`close` in another thread, unlike the bindings' own calls."""
+        if self._shared.closed:
+            raise ValueError(f"mrbcr: {self._shared.what} is closed: it cannot be used any more")
+        return self._shared._pointer
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._shared.closed
 
     @property
     def metadata(self) -> Dict[str, str]:
         """What the model file says about the weights: ``name``, ``description``,
         ``input_normalization``, ``train_patch_size``, ``provenance``, ``license``,
         ``created_by`` (always there, maybe empty), then any other key of the file."""
-        count = c_size_t()
-        _check(lib.mrbcr_model_metadata_count(self.handle, byref(count)))
         entries = {}
-        for index in range(count.value):
-            key_pointer = c_void_p()
-            _check(lib.mrbcr_model_metadata_key(self.handle, index, byref(key_pointer)))
-            key = ctypes.string_at(key_pointer.value)
-            value_pointer, length = c_void_p(), c_size_t()
-            _check(
-                lib.mrbcr_model_metadata(self.handle, key, byref(value_pointer), byref(length))
-            )
-            value = ctypes.string_at(value_pointer.value, length.value)
-            entries[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+        with self._use() as model:  # the strings belong to the model: copied in here
+            count = c_size_t()
+            lib.mrbcr_model_metadata_count(model, byref(count))
+            for index in range(count.value):
+                key_pointer = c_void_p()
+                lib.mrbcr_model_metadata_key(model, index, byref(key_pointer))
+                key = ctypes.string_at(key_pointer.value)
+                value_pointer, length = c_void_p(), c_size_t()
+                lib.mrbcr_model_metadata(model, key, byref(value_pointer), byref(length))
+                value = ctypes.string_at(value_pointer.value, length.value)
+                entries[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
         return entries
 
     @property
@@ -177,10 +161,9 @@ class Model:
         return self.metadata["name"]
 
     def close(self) -> None:
-        """Frees the model now; it cannot be used afterwards."""
-        handle, self._handle = getattr(self, "_handle", None), None
-        if handle is not None:
-            lib.mrbcr_model_free(handle)
+        """Frees the model: now, or when the calls using it in other threads end. It
+        cannot be used afterwards (ValueError). Closing twice is harmless."""
+        self._finalizer()
 
     def __enter__(self) -> "Model":
         return self
@@ -188,13 +171,11 @@ class Model:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        self.close()
-
     def __repr__(self) -> str:
-        if self._handle is None:
-            return "<mrbcr.Model (closed)>"
-        return f"<mrbcr.Model {self.name!r}>"
+        try:
+            return f"<mrbcr.Model {self.name!r}>"
+        except ValueError:
+            return f"<mrbcr.Model: {self._shared.what} (closed)>"
 
 
 _PIXEL_TYPES = {
@@ -264,6 +245,7 @@ def deconvolve(
     normalization: str = "percentile",
     output_range: str = "input",
     threads: int = 0,
+    memory_limit: Optional[int] = None,
     dtype: Optional[np.dtype] = None,
     out: Optional[np.ndarray] = None,
     progress: Optional[Callable[[float], Optional[bool]]] = None,
@@ -276,7 +258,10 @@ def deconvolve(
     ``overlap`` (below ``tile``), ``normalization``
     (``percentile``, ``percentile:LOW:HIGH``, ``minmax``, ``per-tile-minmax``,
     ``none``), ``output_range`` (``input``: in the input's intensities; ``normalized``:
-    the network's own range, float outputs only), ``threads`` (0 = every core).
+    the network's own range, float outputs only), ``threads`` (0 = every core; at
+    most 4 per core), ``memory_limit`` (bytes the tiles' work may take; fewer tiles
+    run at once, same result; a run that cannot fit raises :class:`OutOfMemoryError`,
+    a MemoryError, before it starts).
 
     The result goes into ``out`` if given (same shape; any supported dtype; written in
     place), else into a new array of ``dtype`` (default float32, as the command-line
@@ -284,15 +269,23 @@ def deconvolve(
     The input is used in place
     when its memory layout allows, else copied once (``np.ascontiguousarray``).
 
-    ``progress(fraction)`` is called after each tile, with the fraction done (0 to 1];
-    returning ``False`` cancels (:class:`CancelledError`), and an exception raised in it
-    cancels the run and is re-raised here.
+    ``progress(fraction)`` is called on the calling thread after each tile, with the
+    fraction done (0 to 1]; returning ``False`` cancels (:class:`CancelledError`), and
+    an exception raised in it cancels the run and is re-raised here. Ctrl-C (in the
+    main thread) cancels the run at its next tile and raises KeyboardInterrupt. A run
+    that fails or is cancelled leaves ``out`` zeroed or untouched, never half done.
 
     Returns the result (``out`` if given). Raises :class:`InvalidInputError` for bad
-    options or pixels (NaN), :class:`CancelledError`, :class:`TypeError` for an
-    unsupported dtype, :class:`ValueError` for a bad shape.
+    options or pixels (NaN) and for integers the C types cannot hold (named),
+    :class:`CancelledError`, :class:`TypeError` for an unsupported dtype or an
+    argument of the wrong type, :class:`ValueError` for a bad shape or a closed model.
     """
-    if output_range not in _OUTPUT_RANGES:
+    tile = None if tile is None else _args.size(tile, "tile")
+    overlap = None if overlap is None else _args.size(overlap, "overlap")
+    threads = _args.threads(threads)
+    memory_limit = None if memory_limit is None else _args.u64(memory_limit, "memory_limit")
+    normalization_text = _args.text(normalization, "normalization")
+    if not isinstance(output_range, str) or output_range not in _OUTPUT_RANGES:
         raise InvalidInputError(
             2, f"invalid input: unknown output range '{output_range}': expected input or normalized"
         )
@@ -321,43 +314,36 @@ def deconvolve(
     if not _passable(result_stack) or np.may_share_memory(result_stack, stack):
         target = np.empty(result_stack.shape, dtype=result_stack.dtype.newbyteorder("="))
 
-    options = c_void_p()
-    _check(lib.mrbcr_options_new(byref(options)))
-    try:
-        if tile is not None:
-            _check(lib.mrbcr_options_set_tile(options, tile))
-        if overlap is not None:
-            _check(lib.mrbcr_options_set_overlap(options, overlap))
-        _check(lib.mrbcr_options_set_normalization(options, normalization.encode()))
-        _check(lib.mrbcr_options_set_output_range(options, _OUTPUT_RANGES[output_range]))
-        _check(lib.mrbcr_options_set_threads(options, threads))
+    run = Run(progress)
+    callback = _ffi.PROGRESS_CALLBACK(lambda fraction, _user_data: run.report(fraction))
 
-        raised = []
+    def call():
+        # Everything native happens here (on a worker thread if this is the main
+        # thread), which holds the arrays, the options and the model until the
+        # library returns.
+        source = byref(_descriptor(_ffi.ImageIn, stack))
+        destination = byref(_descriptor(_ffi.ImageOut, target))
+        options = c_void_p()
+        lib.mrbcr_options_new(byref(options))
+        try:
+            if tile is not None:
+                lib.mrbcr_options_set_tile(options, tile)
+            if overlap is not None:
+                lib.mrbcr_options_set_overlap(options, overlap)
+            lib.mrbcr_options_set_normalization(options, normalization_text)
+            lib.mrbcr_options_set_output_range(options, _OUTPUT_RANGES[output_range])
+            lib.mrbcr_options_set_threads(options, threads)
+            if memory_limit is not None:
+                lib.mrbcr_options_set_memory_limit(options, memory_limit)
+            with model._use() as handle:
+                lib.mrbcr_deconvolve(handle, options, source, destination, callback, None)
+        finally:
+            lib.mrbcr_options_free(options)
 
-        def report(fraction, _user_data):
-            try:
-                return 0 if progress(fraction) is False else 1
-            except BaseException as error:  # re-raised below, after the run stops
-                raised.append(error)
-                return 0
-
-        callback = _ffi.PROGRESS_CALLBACK(report if progress else 0)
-        status = lib.mrbcr_deconvolve(
-            model.handle,
-            options,
-            byref(_descriptor(_ffi.ImageIn, stack)),
-            byref(_descriptor(_ffi.ImageOut, target)),
-            callback,
-            None,
-        )
-        if raised:
-            raise raised[0]
-        _check(status)
-    finally:
-        lib.mrbcr_options_free(options)
+    run.run(call)
     if target is not result_stack:
         result_stack[...] = target
     return result
 
 
-from .training import train_pairs, train_simulated  # noqa: E402 (needs Model, _check)
+from .training import train_pairs, train_simulated  # noqa: E402 (needs Model)

@@ -1,5 +1,7 @@
 """The C ABI of libmrbcr (include/mrbcr.h) declared for ctypes: the library, its
-structs, and argtypes/restype for every function.
+structs, and argtypes/restype for every function. Every function that returns an
+``mrbcr_status`` has an ``errcheck`` that raises the status's exception (``_errors``)
+with the thread's last-error message: a call never returns a failed status.
 
 The library is found in this order:
 
@@ -25,6 +27,8 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
+
+from ._errors import make_errcheck
 
 #: The ABI version these declarations describe (MRBCR_ABI_VERSION of mrbcr.h).
 ABI_VERSION = 1
@@ -82,8 +86,12 @@ def _library_path() -> str:
     )
 
 
-def _declare(lib: ctypes.CDLL) -> None:
-    status = c_int  # mrbcr_status
+#: Marks a function that returns an ``mrbcr_status`` (a C int, checked by errcheck).
+STATUS = object()
+
+
+def _signatures():
+    status = STATUS
     model = c_void_p  # mrbcr_model *
     options = c_void_p  # mrbcr_options *
     signatures = {
@@ -108,6 +116,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "mrbcr_options_set_percentiles": (status, [options, c_double, c_double]),
         "mrbcr_options_set_output_range": (status, [options, c_uint32]),
         "mrbcr_options_set_threads": (status, [options, c_size_t]),
+        "mrbcr_options_set_memory_limit": (status, [options, c_uint64]),
         "mrbcr_deconvolve": (
             status,
             [
@@ -172,10 +181,26 @@ def _declare(lib: ctypes.CDLL) -> None:
             ),
         }
     )
-    for name, (restype, argtypes) in signatures.items():
+    return signatures
+
+
+#: name: (restype, argtypes) of every function the bindings use.
+SIGNATURES = _signatures()
+
+#: The declared functions that do not return an ``mrbcr_status``.
+NO_STATUS = frozenset(name for name, (restype, _) in SIGNATURES.items() if restype is not STATUS)
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    errcheck = make_errcheck(lib.mrbcr_last_error_message)
+    for name, (restype, argtypes) in SIGNATURES.items():
         function = getattr(lib, name)
-        function.restype = restype
         function.argtypes = argtypes
+        if restype is STATUS:
+            function.restype = c_int
+            function.errcheck = errcheck
+        else:
+            function.restype = restype
 
 
 def _load() -> ctypes.CDLL:

@@ -7,8 +7,10 @@ import os
 from ctypes import byref, c_double, c_void_p
 from typing import Callable, Optional, Sequence, Union
 
-from . import _ffi
+from . import _args, _ffi
+from ._errors import invalid
 from ._ffi import lib
+from ._run import Run
 
 PathLike = Union[str, os.PathLike]
 
@@ -17,85 +19,140 @@ PathLike = Union[str, os.PathLike]
 ProgressCallback = Callable[[int, float, Optional[float], float], Optional[bool]]
 
 
-def _options(
-    output_dir: PathLike,
+def _settings(
     *,
-    patch_size: int,
-    batch_size: int,
-    steps: int,
-    learning_rate: float,
-    final_learning_rate: Optional[float],
-    seed: int,
-    flips: bool,
-    noise: bool,
-    validate_every: int,
-    patience: int,
-    log_every: int,
-    checkpoint_every: int,
-    init: Union[None, str, PathLike],
-    init_seed: int,
-    resume: bool,
-    threads: int,
-) -> c_void_p:
-    """A new ``mrbcr_train_options *`` with these settings (the caller frees it)."""
-    from . import _check
+    patch_size,
+    batch_size,
+    steps,
+    learning_rate,
+    final_learning_rate,
+    seed,
+    flips,
+    noise,
+    validate_every,
+    patience,
+    log_every,
+    checkpoint_every,
+    init,
+    init_seed,
+    resume,
+    threads,
+) -> dict:
+    """The settings checked and converted for the C types (refused by name if they do
+    not fit); ``init`` becomes None, ``"default"`` or an encoded path."""
+    log_every = _args.u64(log_every, "log_every")
+    if log_every == 0:
+        raise invalid("log_every must be at least 1 (steps between progress calls)")
+    if not (isinstance(init, str) and init == "default") and init is not None:
+        init = _args.path(init, "init")
+    return dict(
+        patch_size=_args.size(patch_size, "patch_size"),
+        batch_size=_args.size(batch_size, "batch_size"),
+        steps=_args.u64(steps, "steps"),
+        learning_rate=_args.real(learning_rate, "learning_rate"),
+        final_learning_rate=(
+            0.0
+            if final_learning_rate is None
+            else _args.real(final_learning_rate, "final_learning_rate")
+        ),
+        seed=_args.u64(seed, "seed"),
+        flips=int(bool(flips)),
+        noise=int(bool(noise)),
+        validate_every=_args.u64(validate_every, "validate_every"),
+        patience=_args.size(patience, "patience"),
+        log_every=log_every,
+        checkpoint_every=_args.u64(checkpoint_every, "checkpoint_every"),
+        init=init,
+        init_seed=_args.u64(init_seed, "init_seed"),
+        resume=int(bool(resume)),
+        threads=_args.threads(threads),
+    )
 
+
+def _options(output_dir: bytes, settings: dict) -> c_void_p:
+    """A new ``mrbcr_train_options *`` with these (checked) settings; the caller frees
+    it. The library is asked for a progress call at every step (the Python side
+    reports every ``log_every`` steps), so that Ctrl-C stops the run after the step
+    in progress."""
+    s = settings
     options = c_void_p()
-    _check(lib.mrbcr_train_options_new(os.fsencode(output_dir), byref(options)))
+    lib.mrbcr_train_options_new(output_dir, byref(options))
     try:
-        _check(lib.mrbcr_train_options_set_patch_size(options, patch_size))
-        _check(lib.mrbcr_train_options_set_batch_size(options, batch_size))
-        _check(lib.mrbcr_train_options_set_steps(options, steps))
-        _check(
-            lib.mrbcr_train_options_set_learning_rate(
-                options, learning_rate, final_learning_rate or 0.0
-            )
+        lib.mrbcr_train_options_set_patch_size(options, s["patch_size"])
+        lib.mrbcr_train_options_set_batch_size(options, s["batch_size"])
+        lib.mrbcr_train_options_set_steps(options, s["steps"])
+        lib.mrbcr_train_options_set_learning_rate(
+            options, s["learning_rate"], s["final_learning_rate"]
         )
-        _check(lib.mrbcr_train_options_set_seed(options, seed))
-        _check(lib.mrbcr_train_options_set_augmentation(options, int(flips), int(noise)))
-        _check(lib.mrbcr_train_options_set_validation(options, validate_every, patience))
-        _check(lib.mrbcr_train_options_set_log_every(options, log_every))
-        _check(lib.mrbcr_train_options_set_checkpoint_every(options, checkpoint_every))
-        _check(lib.mrbcr_train_options_set_resume(options, int(resume)))
-        _check(lib.mrbcr_train_options_set_threads(options, threads))
-        if init is None:
-            _check(lib.mrbcr_train_options_set_init_seed(options, init_seed))
-        elif isinstance(init, str) and init == "default":
-            _check(lib.mrbcr_train_options_set_init_default(options))
+        lib.mrbcr_train_options_set_seed(options, s["seed"])
+        lib.mrbcr_train_options_set_augmentation(options, s["flips"], s["noise"])
+        lib.mrbcr_train_options_set_validation(options, s["validate_every"], s["patience"])
+        lib.mrbcr_train_options_set_log_every(options, 1)
+        lib.mrbcr_train_options_set_checkpoint_every(options, s["checkpoint_every"])
+        lib.mrbcr_train_options_set_resume(options, s["resume"])
+        lib.mrbcr_train_options_set_threads(options, s["threads"])
+        if s["init"] is None:
+            lib.mrbcr_train_options_set_init_seed(options, s["init_seed"])
+        elif s["init"] == "default":
+            lib.mrbcr_train_options_set_init_default(options)
         else:
-            _check(lib.mrbcr_train_options_set_init_model_file(options, os.fsencode(init)))
+            lib.mrbcr_train_options_set_init_model_file(options, s["init"])
     except BaseException:
         lib.mrbcr_train_options_free(options)
         raise
     return options
 
 
-def _run(options: c_void_p, call, progress: Optional[ProgressCallback]):
-    """Runs ``call(callback, model_out)`` and returns the trained :class:`Model`."""
-    from . import Model, _check
+class _Window:
+    """Turns the library's progress call at every step into the caller's every
+    ``log_every`` steps and at each validation, with the mean loss and seconds per
+    step since the previous report: what the library itself reports with that
+    ``log_every`` (the same sums in the same order, so the same numbers)."""
 
-    raised = []
+    def __init__(self, run: Run, log_every: int):
+        self.run, self.log_every = run, log_every
+        self.loss, self.seconds, self.steps = 0.0, 0.0, 0
 
-    def report(step, train_loss, validation_loss, seconds_per_step, _user_data):
+    def __call__(self, step, train_loss, validation_loss, seconds_per_step, _user_data):
+        self.loss += train_loss
+        self.seconds += seconds_per_step
+        self.steps += 1
+        validated = not math.isnan(validation_loss)
+        if step % self.log_every != 0 and not validated:
+            return 0 if self.run.cancel.is_set() else 1
+        report = (
+            step,
+            self.loss / self.steps,
+            validation_loss if validated else None,
+            self.seconds / self.steps,
+        )
+        self.loss, self.seconds, self.steps = 0.0, 0.0, 0
+        return self.run.report(*report)
+
+
+def _train(output_dir: PathLike, settings: dict, progress, start):
+    """Runs ``start(options, callback, model_out)`` (an ``mrbcr_train_*`` call) and
+    returns the trained :class:`Model`."""
+    from . import Model
+
+    directory = _args.path(output_dir, "output_dir")
+    settings = _settings(**{**_DEFAULTS, **settings})
+    run = Run(progress)
+    callback = _ffi.TRAIN_PROGRESS_CALLBACK(_Window(run, settings["log_every"]))
+
+    model_file = os.path.join(os.fsdecode(directory), "model.safetensors")
+
+    def call():
+        options = _options(directory, settings)
         try:
-            validation = None if math.isnan(validation_loss) else validation_loss
-            return 0 if progress(step, train_loss, validation, seconds_per_step) is False else 1
-        except BaseException as error:  # re-raised below, after the run stops
-            raised.append(error)
-            return 0
+            handle = c_void_p()
+            start(options, callback, byref(handle))
+        finally:
+            lib.mrbcr_train_options_free(options)
+        # Owned at once: freed by garbage collection even if Ctrl-C comes now.
+        return Model._from_handle(handle, f"the model {model_file!r}")
 
-    callback = _ffi.TRAIN_PROGRESS_CALLBACK(report if progress else 0)
-    handle = c_void_p()
-    try:
-        status = call(callback, byref(handle))
-    finally:
-        lib.mrbcr_train_options_free(options)
-    if raised:
-        raise raised[0]
-    _check(status)
-    model = Model.__new__(Model)
-    model._handle = handle
-    return model
+    return run.run(call)
 
 
 _DEFAULTS = dict(
@@ -130,10 +187,16 @@ _SETTINGS_DOC = """
 
     ``output_dir`` receives the checkpoint, ``best.safetensors`` and, at the end,
     ``model.safetensors``, which is returned loaded as a :class:`Model`.
-    ``progress(step, train_loss, validation_loss, seconds_per_step)`` is called every
-    ``log_every`` steps and at each validation; returning False stops the run
-    (:class:`CancelledError`; its checkpoint is saved, so ``resume=True`` continues
-    it), and an exception raised in it stops the run and is re-raised here.
+    ``progress(step, train_loss, validation_loss, seconds_per_step)`` is called on the
+    calling thread every ``log_every`` steps and at each validation; returning False
+    stops the run (:class:`CancelledError`; its checkpoint is saved, so ``resume=True``
+    continues it), and an exception raised in it stops the run and is re-raised here.
+    Ctrl-C (in the main thread) stops the run after the step in progress, with its
+    checkpoint saved, and raises KeyboardInterrupt.
+
+    Integers and paths the C types cannot hold (negative counts, values beyond 64
+    bits, a NUL character in a path) raise :class:`InvalidInputError` naming the
+    setting, before anything is written.
 """
 
 
@@ -154,20 +217,15 @@ def train_pairs(
     in the units of the low-quality ones (same camera and settings), so the model
     learns to keep intensities.
     """
-    options = _options(output_dir, **{**_DEFAULTS, **settings})
-    return _run(
-        options,
-        lambda callback, model_out: lib.mrbcr_train_tiff_pairs(
-            options,
-            os.fsencode(low),
-            os.fsencode(high),
-            validation_fraction,
-            int(same_units),
-            callback,
-            None,
-            model_out,
-        ),
+    low, high = _args.path(low, "low"), _args.path(high, "high")
+    fraction = _args.real(validation_fraction, "validation_fraction")
+    return _train(
+        output_dir,
+        settings,
         progress,
+        lambda options, callback, model_out: lib.mrbcr_train_tiff_pairs(
+            options, low, high, fraction, int(bool(same_units)), callback, None, model_out
+        ),
     )
 
 
@@ -186,15 +244,20 @@ def train_simulated(
     photons at the brightest pixel), ``images`` for training and
     ``validation_images`` for validation, shared out evenly over ``pixel_sizes_nm``.
     """
-    options = _options(output_dir, **{**_DEFAULTS, **settings})
-    sizes = (c_double * len(pixel_sizes_nm))(*pixel_sizes_nm)
-    return _run(
-        options,
-        lambda callback, model_out: lib.mrbcr_train_simulated(
+    sizes = [_args.real(size, f"pixel_sizes_nm[{i}]") for i, size in enumerate(pixel_sizes_nm)]
+    array = (c_double * len(sizes))(*sizes)
+    images = _args.size(images, "images")
+    validation_images = _args.size(validation_images, "validation_images")
+    data_seed = _args.u64(data_seed, "data_seed")
+    return _train(
+        output_dir,
+        settings,
+        progress,
+        lambda options, callback, model_out: lib.mrbcr_train_simulated(
             options,
             None,
-            sizes,
-            len(pixel_sizes_nm),
+            array,
+            len(sizes),
             images,
             validation_images,
             data_seed,
@@ -202,7 +265,6 @@ def train_simulated(
             None,
             model_out,
         ),
-        progress,
     )
 
 
