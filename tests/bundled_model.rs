@@ -64,6 +64,15 @@ fn the_bundled_model_records_how_it_was_made() {
     ] {
         assert!(!extra(key).is_empty(), "{key} is empty");
     }
+    // Its weights' checksum, verified whenever it is loaded.
+    let file = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/default.safetensors"
+    ))
+    .unwrap();
+    let length = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
+    let text = String::from_utf8_lossy(&file[8..8 + length]);
+    assert!(text.contains("\"weights_crc32c\":\""), "no checksum in the header");
     let steps: u64 = extra("train.steps").parse().unwrap();
     assert!(
         steps >= 1000,
@@ -115,9 +124,10 @@ fn the_bundled_model_restores_held_out_simulated_images_better_than_richardson_l
 
 /// The real-specimen benchmark (`mrbcr bench-quality --real`): every held-out image
 /// under every microscope, the model run with deconvolve's defaults. What it asserts
-/// is what the model achieves today: clearly better than the raw input on the mean,
-/// and never much worse on any image. Issue 11 asks for more (never below the raw
-/// input, 1.5 dB above Richardson-Lucy at its oracle setting): not yet met.
+/// is what the model achieves today: 3.5 dB and 0.09 SSIM above the raw input on the
+/// mean, never below it in PSNR on any image, and never more than 0.005 below it in
+/// SSIM. Issue 11 asks for more (never below the raw input in either, 1.5 dB above
+/// Richardson-Lucy at its oracle setting): not yet met.
 #[test]
 fn the_bundled_model_improves_held_out_real_specimens_and_harms_none_much() {
     let images = RealImageList::parse(BENCHMARK_LIST, "benchmark list")
@@ -138,9 +148,7 @@ fn the_bundled_model_improves_held_out_real_specimens_and_harms_none_much() {
             "{} / {}: raw {:.2} dB {:.3}, model {:.2} dB {:.3}",
             case.image, case.condition, raw.psnr, raw.ssim, ours.psnr, ours.ssim
         );
-        // Below the raw input in both measures, or far below in one.
-        let both_below = ours.psnr < raw.psnr && ours.ssim < raw.ssim;
-        if both_below || ours.psnr < raw.psnr - 2.0 || ours.ssim < raw.ssim - 0.03 {
+        if ours.psnr < raw.psnr || ours.ssim < raw.ssim - 0.005 {
             harmed.push(line);
         }
         for (m, s) in mean.iter_mut().zip([raw, ours]) {
@@ -158,8 +166,8 @@ fn the_bundled_model_improves_held_out_real_specimens_and_harms_none_much() {
         "harmed:\n{}\n{report}",
         harmed.join("\n")
     );
-    assert!(ours.psnr > raw.psnr + 2.0, "{report}");
-    assert!(ours.ssim > raw.ssim + 0.08, "{report}");
+    assert!(ours.psnr > raw.psnr + 3.5, "{report}");
+    assert!(ours.ssim > raw.ssim + 0.09, "{report}");
 }
 
 #[test]
