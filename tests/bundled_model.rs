@@ -72,7 +72,10 @@ fn the_bundled_model_records_how_it_was_made() {
     .unwrap();
     let length = u64::from_le_bytes(file[..8].try_into().unwrap()) as usize;
     let text = String::from_utf8_lossy(&file[8..8 + length]);
-    assert!(text.contains("\"weights_crc32c\":\""), "no checksum in the header");
+    assert!(
+        text.contains("\"weights_crc32c\":\""),
+        "no checksum in the header"
+    );
     let steps: u64 = extra("train.steps").parse().unwrap();
     assert!(
         steps >= 1000,
