@@ -83,6 +83,31 @@ fn every_corpus_and_regression_file_passes_its_target() {
 }
 
 // ---------------------------------------------------------------------------------
+// What the fuzzers found, each also in fuzz/regressions/
+
+/// tiff_read, seconds into its first run: a strip whose Deflate or LZW stream is
+/// corrupt came out as `Error::Io` (the C status MRBCR_STATUS_IO, "a file could not be
+/// read") with the decoder's "corrupt deflate stream" or "InvalidCode", although the
+/// file was read; it is a broken image file.
+#[test]
+fn a_corrupt_compressed_strip_is_an_image_file_error() {
+    for (name, what) in [
+        ("corrupt-deflate-strip.tif", "corrupt deflate stream"),
+        ("corrupt-lzw-strip.tif", "invalid code in LZW stream"),
+    ] {
+        let path = fuzz_dir().join("regressions/tiff_read").join(name);
+        match mrbcr::formats::tiff::read_tiff(&path) {
+            Err(mrbcr::Error::ImageFile { file, problem }) => {
+                assert!(file.ends_with(name), "{file}");
+                assert!(problem.contains("not a readable TIFF file"), "{problem}");
+                assert!(problem.contains(what), "{problem}");
+            }
+            other => panic!("{name}: expected Error::ImageFile, got {other:?}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
 // The seeds
 
 fn write_seed(target: &str, name: &str, bytes: &[u8]) {

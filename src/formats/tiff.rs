@@ -78,6 +78,16 @@ fn tiff_error(path: &Path, e: ::tiff::TiffError) -> Error {
                 "not a readable TIFF file (it ends before the data it announces)",
             )
         }
+        // The decoders report broken contents (a corrupt Deflate or LZW stream) as I/O
+        // errors of these kinds: a problem of the file, not of reading it.
+        ::tiff::TiffError::IoError(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+            ) =>
+        {
+            problem(path, format!("not a readable TIFF file ({io})"))
+        }
         ::tiff::TiffError::IoError(io) => Error::io(path, io),
         other => problem(path, format!("not a readable TIFF file ({other})")),
     }
