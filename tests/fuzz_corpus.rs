@@ -107,6 +107,63 @@ fn a_corrupt_compressed_strip_is_an_image_file_error() {
     }
 }
 
+/// ffi_descriptor, in its first minutes: a one-plane image whose (unused) plane stride
+/// is 2^63 bytes passes the header's rules, but the library's view of it needs strides
+/// that fit in isize, and `mrbcr_richardson_lucy` returned MRBCR_STATUS_PANIC (the
+/// process aborted under the fuzzer's panic hook). The stride of an axis of length 1
+/// (one plane, or one row) may be any value the rules allow, up to `usize::MAX`.
+#[test]
+fn unused_strides_of_any_size_are_accepted() {
+    use mrbcr::ffi::*;
+    let input: Vec<f32> = (0..48).map(|i| (i * 7 % 11) as f32).collect();
+    let psf = [1.0f32, 2.0, 1.0];
+    let run = |plane_stride: usize, psf_row_stride: usize| {
+        let mut output = vec![0f32; 48];
+        let image = mrbcr_image_in {
+            data: input.as_ptr().cast(),
+            pixel_type: mrbcr_pixel_type::F32 as u32,
+            width: 8,
+            height: 6,
+            planes: 1,
+            row_stride: 0,
+            plane_stride,
+        };
+        let kernel = mrbcr_image_in {
+            data: psf.as_ptr().cast(),
+            pixel_type: mrbcr_pixel_type::F32 as u32,
+            width: 3,
+            height: 1,
+            planes: 1,
+            row_stride: psf_row_stride,
+            plane_stride,
+        };
+        let out = mrbcr_image_out {
+            data: output.as_mut_ptr().cast(),
+            pixel_type: mrbcr_pixel_type::F32 as u32,
+            width: 8,
+            height: 6,
+            planes: 1,
+            row_stride: 0,
+            plane_stride: 0,
+        };
+        // SAFETY: descriptors of live buffers of the sizes they describe.
+        let status = unsafe {
+            mrbcr_richardson_lucy(&image, &kernel, 2, 0.0, &out, None, std::ptr::null_mut())
+        };
+        (status, output)
+    };
+    let (status, packed) = run(0, 0);
+    assert_eq!(status, mrbcr_status::Ok);
+    for (plane_stride, row_stride) in [(1 << 63, 0), (usize::MAX - 3, usize::MAX - 3)] {
+        assert_eq!(
+            run(plane_stride, row_stride),
+            (mrbcr_status::Ok, packed.clone())
+        );
+    }
+    let crash = fuzz_dir().join("regressions/ffi_descriptor/rl-plane-stride-2pow63");
+    assert!(crash.is_file(), "{}", crash.display());
+}
+
 // ---------------------------------------------------------------------------------
 // The seeds
 

@@ -189,8 +189,19 @@ impl Descriptor {
             planes,
             height,
             width,
-            row_stride: row_stride / size,
-            plane_stride: plane_stride / size,
+            // The stride of an axis of one row or one plane is never used, and may be
+            // anything the checks above allow, up to usize::MAX; a view needs strides
+            // that fit in isize, so such a stride is replaced by the row's or plane's extent.
+            row_stride: if height == 1 {
+                width
+            } else {
+                row_stride / size
+            },
+            plane_stride: if planes == 1 {
+                plane_bytes / size
+            } else {
+                plane_stride / size
+            },
             start: self.data,
             end,
         })
