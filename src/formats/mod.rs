@@ -4,6 +4,7 @@
 pub mod atomic_write;
 pub mod crc32c;
 pub mod model_file;
+mod ome;
 pub mod tf_bundle;
 pub mod tf_import;
 pub mod tiff;

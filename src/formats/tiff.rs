@@ -8,24 +8,27 @@
 //!
 //! What is kept from input to output: the ImageJ description (`ImageJ=...` with the
 //! hyperstack's channels, slices and frames, and the calibration; its display range
-//! `min=`/`max=` is dropped, since it belongs to the input's values) and the X/Y
-//! resolution with its unit. Files are written to a temporary file beside the target
-//! and renamed into place, so a failure never leaves a partial file; as BigTIFF when
-//! the pixels exceed 4 GB.
+//! `min=`/`max=` is dropped, since it belongs to the input's values), an OME-XML
+//! description (OME-TIFF; its `Pixels` elements then say the output's pixel type, see
+//! `formats::ome`) or any other, and the X/Y resolution with its unit. Files are written
+//! to a temporary file beside the target and renamed into place, so a failure never
+//! leaves a partial file; as BigTIFF when the pixels exceed 4 GB.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use ::tiff::decoder::{ifd::Value, Decoder, DecodingResult, Limits};
 use ::tiff::encoder::{
-    DirectoryEncoder, Rational, TiffEncoder, TiffKind, TiffKindBig, TiffKindStandard,
+    DirectoryEncoder, Rational, TiffEncoder, TiffKind, TiffKindBig, TiffKindStandard, TiffValue,
 };
-use ::tiff::tags::Tag;
+use ::tiff::tags::{Tag, Type};
 use ::tiff::ColorType;
 
 use crate::error::{Error, Result};
 use crate::formats::atomic_write::write_atomically;
+use crate::formats::ome;
 use crate::image::{ImageStack, PixelType, Pixels};
 
 /// What a TIFF file says about its pixels besides their values.
@@ -650,9 +653,11 @@ fn read_resolution<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> Option<
     })
 }
 
-/// The description to write for an output: ImageJ's, without the display range of the
-/// input's values; any other description as it was.
-fn output_description(description: &str) -> String {
+/// The description to write for an output of `pixel_type`: ImageJ's, without the display
+/// range of the input's values; OME-XML with its `Pixels` elements saying the written
+/// type (`Type="float"` over float32 pages, not the input's `uint16`); any other
+/// description as it was.
+fn output_description(description: &str, pixel_type: PixelType) -> String {
     if description.starts_with("ImageJ=") {
         description
             .lines()
@@ -660,7 +665,28 @@ fn output_description(description: &str) -> String {
             .map(|l| format!("{l}\n"))
             .collect()
     } else {
-        description.to_string()
+        ome::with_pixel_type(description, pixel_type)
+    }
+}
+
+/// A description as an ASCII-typed tag holding UTF-8, as OME-XML is written (`µm` is
+/// its default unit) and as the reader reads it back; the `tiff` crate's `str` refuses
+/// any byte above 127, which made writing such a description fail after all the work.
+struct Text<'a>(&'a str);
+
+impl TiffValue for Text<'_> {
+    const BYTE_LEN: u8 = 1;
+    const FIELD_TYPE: Type = Type::ASCII;
+
+    fn count(&self) -> usize {
+        self.0.len() + 1
+    }
+
+    fn data(&self) -> Cow<'_, [u8]> {
+        let mut bytes = Vec::with_capacity(self.0.len() + 1);
+        bytes.extend_from_slice(self.0.as_bytes());
+        bytes.push(0);
+        Cow::Owned(bytes)
     }
 }
 
@@ -705,7 +731,12 @@ fn write_pages<W: Write + Seek, K: TiffKind>(
         PixelType::F32 => (32, 3),
         PixelType::F64 => (64, 3),
     };
-    let description = metadata.description.as_deref().map(output_description);
+    let description = metadata
+        .description
+        .as_deref()
+        // A NUL would end the text early for every reader: keep what is before it.
+        .map(|d| d.split('\0').next().unwrap_or_default())
+        .map(|d| output_description(d, stack.pixel_type()));
     let plane_bytes = (n * stack.pixel_type().bytes()) as u64;
     let tags = |dir: &mut DirectoryEncoder<'_, W, K>, plane: usize, offset: u64| {
         dir.write_tag(Tag::NewSubfileType, 0u32)?;
@@ -716,7 +747,7 @@ fn write_pages<W: Write + Seek, K: TiffKind>(
         dir.write_tag(Tag::PhotometricInterpretation, 1u16)?;
         if plane == 0 {
             if let Some(d) = &description {
-                dir.write_tag(Tag::ImageDescription, d.as_str())?;
+                dir.write_tag(Tag::ImageDescription, Text(d))?;
             }
         }
         dir.write_tag(Tag::StripOffsets, K::convert_offset(offset)?)?;
