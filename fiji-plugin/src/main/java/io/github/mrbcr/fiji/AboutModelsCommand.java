@@ -4,7 +4,6 @@ import ij.IJ;
 import ij.Macro;
 import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;
-import java.awt.GraphicsEnvironment;
 import java.util.Map;
 
 /**
@@ -14,8 +13,8 @@ import java.util.Map;
  * or, if the field is left empty, the default model bundled in the library. In a macro:
  * {@code run("About m-rBCR models", "model=/path/to/model.safetensors")}, or
  * {@code run("About m-rBCR models", "model=[]")} for the bundled model (as without
- * {@code model=}); the text then goes to the Log window (or standard output when
- * headless).
+ * {@code model=}); the text then goes to the Log window (or standard output without
+ * ImageJ's window). Without a display or ImageJ's window it never opens a dialog.
  */
 public final class AboutModelsCommand implements PlugIn {
     private static final String TITLE = "About m-rBCR models";
@@ -28,27 +27,27 @@ public final class AboutModelsCommand implements PlugIn {
         }
         try (MrbcrModel model = DeconvolveCommand.openModel(path)) {
             String text = describe(model);
-            if (Macro.getOptions() != null || GraphicsEnvironment.isHeadless()) {
+            if (Macro.getOptions() != null || Unattended.noDialogs()) {
                 IJ.log(text);
             } else {
                 IJ.showMessage(TITLE, text);
             }
-        } catch (MrbcrException | UnsatisfiedLinkError e) {
+        } catch (MrbcrException | LinkageError e) {
             DeconvolveCommand.fail(e.getMessage());
         }
     }
 
     /**
      * The model file: the macro's {@code model=} value, or the user's choice; empty for the
-     * bundled model (also headless without a macro, where nobody can be asked); null if
-     * the user cancelled.
+     * bundled model (also where nobody can answer a dialog, {@link
+     * Unattended#noDialogs()}); null if the user cancelled.
      */
     private static String chooseModel() {
         String options = Macro.getOptions();
         if (options != null) {
             return Macro.getValue(options, "model", "");
         }
-        if (GraphicsEnvironment.isHeadless()) {
+        if (Unattended.noDialogs()) {
             return "";
         }
         GenericDialog dialog = new GenericDialog(TITLE);

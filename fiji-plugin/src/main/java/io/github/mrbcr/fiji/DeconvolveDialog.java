@@ -5,7 +5,6 @@ import ij.Macro;
 import ij.gui.GenericDialog;
 import ij.plugin.frame.Recorder;
 import ij.util.Tools;
-import java.awt.GraphicsEnvironment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,10 +12,12 @@ import java.util.List;
 /**
  * The options dialog of "Deconvolve (m-rBCR)". With a display it is an ImageJ
  * {@link GenericDialog}, so the macro recorder records it and a macro's options string is
- * read as ImageJ always does. Headless (no display: {@code ImageJ -batch} on a server),
- * where a GenericDialog cannot be made, the same fields are read from the macro's options
- * string ({@link Macro#getOptions()}) the way GenericDialog reads them in a macro, and
- * recorded the same way if the recorder is on.
+ * read as ImageJ always does. Where nobody can answer a dialog ({@link
+ * Unattended#noDialogs()}: headless, or {@code ImageJ -batch} without ImageJ's window, even
+ * on a virtual display), the same fields are read from the macro's options string
+ * ({@link Macro#getOptions()}) the way GenericDialog reads them in a macro, and recorded
+ * the same way if the recorder is on; a macro that gives no options string runs with the
+ * defaults instead of waiting forever on a dialog.
  *
  * <p>The macro keys are the first word of each label: {@code model} (a model file; empty
  * or absent: the default model bundled in the library), {@code normalization}
@@ -53,7 +54,7 @@ public final class DeconvolveDialog {
      *     valid (an unknown choice, a number that is not a number)
      */
     public static DeconvolveOptions ask(ImagePlus imp) {
-        Form form = GraphicsEnvironment.isHeadless() ? new MacroForm(Macro.getOptions()) : new DialogForm();
+        Form form = Unattended.noDialogs() ? new MacroForm(Macro.getOptions()) : new DialogForm();
         DeconvolveOptions defaults = DeconvolveOptions.remembered();
         if (Macro.getOptions() != null) {
             // A macro without model= runs the bundled model, not a file remembered from the dialog.

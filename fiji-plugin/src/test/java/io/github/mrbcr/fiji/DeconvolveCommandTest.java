@@ -3,6 +3,7 @@ package io.github.mrbcr.fiji;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -226,6 +227,16 @@ class DeconvolveCommandTest {
         String printed = printedBy(() -> assertSame(rgb, runCommand(rgb, "model=whatever.safetensors")));
         assertTrue(printed.contains("RGB"), printed);
         assertTrue(printed.contains("Split Channels"), printed);
+    }
+
+    @Test
+    void withoutAnImageTheCommandSaysSoAndImageJGoesOn() {
+        // IJ.getImage() ended the JVM (System.exit(0)) without ImageJ's window, and raised
+        // a macro error, whose dialog nobody can close, in ImageJ -batch.
+        WindowManager.setTempCurrentImage(null);
+        assertNull(WindowManager.getCurrentImage());
+        String printed = printedBy(() -> IJ.run(COMMAND, "model=[]"));
+        assertTrue(printed.contains("Deconvolve (m-rBCR): there is no image to restore"), printed);
     }
 
     @Test
