@@ -12,7 +12,12 @@ import time
 
 import pytest
 
+# A child started from a non-interactive shell's background job inherits SIGINT
+# ignored, and Python then never installs its Ctrl-C handler: give the child the
+# handler an interactive Python has, as at a terminal.
 PRELUDE = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import sys, time
 import numpy as np
 import mrbcr
