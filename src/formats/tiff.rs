@@ -81,14 +81,10 @@ fn tiff_error(path: &Path, e: ::tiff::TiffError) -> Error {
                 "not a readable TIFF file (it ends before the data it announces)",
             )
         }
-        // The decoders report broken contents (a corrupt Deflate or LZW stream) as I/O
-        // errors of these kinds: a problem of the file, not of reading it.
-        ::tiff::TiffError::IoError(io)
-            if matches!(
-                io.kind(),
-                std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
-            ) =>
-        {
+        // The decoders report broken contents (a corrupt Deflate or LZW stream, an
+        // unsupported LZW variant) as I/O errors of their own making, without an OS
+        // error code: a problem of the file, not of reading it.
+        ::tiff::TiffError::IoError(io) if io.raw_os_error().is_none() => {
             problem(path, format!("not a readable TIFF file ({io})"))
         }
         ::tiff::TiffError::IoError(io) => Error::io(path, io),
