@@ -16,12 +16,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use mrbcr::ffi::*;
 use mrbcr::formats::model_file::{model_to_bytes, read_model};
 use mrbcr::formats::tf_bundle::TfBundle;
 use mrbcr::formats::tf_import::import_from_bundle;
 use mrbcr::formats::tiff::read_tiff;
 use mrbcr::{Error, Model};
+use mrbcr_capi::*;
 
 /// The longest input a target reads; a longer one returns at once. Run libFuzzer with
 /// `-max_len` at most this.

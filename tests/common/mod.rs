@@ -16,7 +16,10 @@ use safetensors::{Dtype, SafeTensors};
 /// clear message if the authors' checkpoint is not there: the tests that need it must
 /// fail, not skip.
 pub fn reference_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference"
+    ));
     let index = dir.join("official-m-rBCR/ckpt-24.index");
     assert!(
         index.is_file(),
@@ -33,7 +36,7 @@ pub fn reference_dir() -> PathBuf {
 pub fn real_sharp_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/data/real-sharp"
+        "/../../../shared/data/real-sharp"
     ));
     assert!(
         dir.join("neuron_4ch.tif").is_file(),

@@ -1,7 +1,7 @@
 package io.github.mrbcr.fiji;
 
 /**
- * The native methods of the mrbcr library ({@code src/jni_bridge} in the Rust crate). The
+ * The native methods of the mrbcr library ({@code crates/mrbcr-jni} in the Rust workspace). The
  * library is loaded from the jar at first use (see {@link NativeLibraryLoader}). Use
  * {@link MrbcrModel} rather than these methods.
  */

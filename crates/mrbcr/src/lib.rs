@@ -1,0 +1,41 @@
+//! # mrbcr
+//!
+//! Deep-learning deconvolution of fluorescence microscopy images with m-rBCR
+//! (Li, Kudryashev, Yakimovich, ECCV 2024), on the CPU, without TensorFlow.
+//!
+//! The crate is layered so that every front end (command line, C ABI, JNI, Python) is
+//! a thin layer over one core:
+//!
+//! - [`kernels`]: the numerical kernels (convolution, resize), each a scalar reference
+//!   plus SIMD versions chosen at run time; all give bit-identical results.
+//! - [`network`]: the architecture, its weights, and the forward pass.
+//! - [`formats`]: the model file (safetensors) and the TensorFlow checkpoint importer.
+//! - [`classical`]: PSF models, Richardson-Lucy and Wiener deconvolution (baselines).
+//! - [`simulate`]: simulated widefield image pairs (raw camera counts, ground truth)
+//!   and the PSNR/SSIM scores against the ground truth.
+//! - [`deconvolve`]: whole images and stacks: tiling, blending, normalisation,
+//!   progress and cancellation.
+//! - [`threads`]: the one rule for how many worker threads a run may start.
+//! - [`memory`]: memory asked for before it is taken (running out is an error).
+
+pub mod classical;
+pub mod deconvolve;
+pub mod error;
+pub mod formats;
+pub mod image;
+pub mod memory;
+pub mod model;
+pub mod network;
+pub mod rng;
+pub mod simulate;
+pub mod threads;
+pub mod train;
+
+/// The numerical kernels (the `mrbcr-kernels` crate), under their old path.
+pub use mrbcr_kernels as kernels;
+
+pub use deconvolve::{deconvolve, deconvolve_into, DeconvolveOptions, Normalization, OutputRange};
+pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};
+pub use formats::model_file::ModelMetadata;
+pub use image::{ImageStack, PixelType, Pixels, StackView, StackViewMut};
+pub use model::Model;
