@@ -4,8 +4,6 @@
 //! output descriptor) serve the simulator's functions too.
 
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
 
 use ndarray::{Array2, ArrayView2, ArrayViewMut3};
 
@@ -13,9 +11,9 @@ use super::deconvolve::{mrbcr_image_in, mrbcr_image_out, mrbcr_progress_callback
 use super::{guard, guard_value, mrbcr_status, non_null, non_null_mut, Failure, FfiResult};
 use mrbcr::classical::convolution::check_finite;
 use mrbcr::classical::psf::{born_wolf_psf, gaussian_psf, normalize_psf, PsfParams};
-use mrbcr::classical::{richardson_lucy, wiener, RichardsonLucyParams};
+use mrbcr::classical::{map_planes, richardson_lucy, wiener, PlaneProgress, RichardsonLucyParams};
 use mrbcr::deconvolve::pixel::Pixel;
-use mrbcr::error::{Error, Result};
+use mrbcr::error::Result;
 use mrbcr::image::{PixelType, StackView, StackViewMut};
 
 /// The optics and sampling of a computed PSF (opaque). Made by
@@ -455,12 +453,12 @@ impl<'a> PlaneJob<'a> {
         Ok(())
     }
 
-    /// Runs `method` on every plane with the PSF (see [`each_plane`]) and writes the
+    /// Runs `method` on every plane with the PSF (see [`map_planes`]) and writes the
     /// results, or zeroes the output if the run failed or was cancelled.
     ///
     /// # Errors
-    /// As [`each_plane`].
-    fn run<M>(self, steps_per_plane: usize, progress: Option<Progress>, method: M) -> FfiResult
+    /// As [`map_planes`].
+    fn run<M>(self, steps_per_plane: usize, progress: Option<PlaneProgress>, method: M) -> FfiResult
     where
         M: Fn(ArrayView2<f32>, ArrayView2<f32>, &mut dyn FnMut() -> bool) -> Result<Array2<f32>>
             + Sync,
@@ -468,7 +466,7 @@ impl<'a> PlaneJob<'a> {
         let psf = self.psf.view();
         let method =
             |plane: ArrayView2<f32>, step: &mut dyn FnMut() -> bool| method(plane, psf, step);
-        match each_plane(&self.planes, steps_per_plane, progress, method) {
+        match map_planes(&self.planes, 0, steps_per_plane, progress, method) {
             Ok(results) => {
                 write_planes(self.output, Some(&results));
                 Ok(())
@@ -479,84 +477,6 @@ impl<'a> PlaneJob<'a> {
             }
         }
     }
-}
-
-/// A progress report on the calling thread: the fraction done; false cancels.
-type Progress<'a> = &'a mut dyn FnMut(f64) -> bool;
-
-/// What a worker of [`each_plane`] tells the calling thread.
-enum Report {
-    /// One step (an iteration) of some plane is done.
-    Step,
-    /// A plane's result.
-    Plane(usize, Result<Array2<f32>>),
-}
-
-/// `method` applied to every plane, planes in parallel on worker threads that end
-/// before this returns; the results in plane order. `method` signals each of its
-/// `steps_per_plane` steps by calling its second argument, which returns false once
-/// the run is cancelled; `progress`, if any, is called on the calling thread after
-/// each step with the fraction of all steps done, and cancels by returning false (it
-/// is not called again).
-///
-/// # Errors
-/// [`Error::Cancelled`] if `progress` returned false; otherwise the first error, in
-/// plane order, that `method` returned.
-fn each_plane<M>(
-    planes: &[Array2<f32>],
-    steps_per_plane: usize,
-    mut progress: Option<Progress>,
-    method: M,
-) -> Result<Vec<Array2<f32>>>
-where
-    M: Fn(ArrayView2<f32>, &mut dyn FnMut() -> bool) -> Result<Array2<f32>> + Sync,
-{
-    let total = (planes.len() * steps_per_plane) as f64;
-    let threads = mrbcr::threads::available_cores().min(planes.len());
-    let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
-    let mut results: Vec<Option<Result<Array2<f32>>>> = planes.iter().map(|_| None).collect();
-    let (sender, receiver) = mpsc::channel::<Report>();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            let sender = sender.clone();
-            let (next, stop, method) = (&next, &stop, &method);
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= planes.len() || stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let mut step = || sender.send(Report::Step).is_ok() && !stop.load(Ordering::SeqCst);
-                let result = method(planes[i].view(), &mut step);
-                if sender.send(Report::Plane(i, result)).is_err() {
-                    break;
-                }
-            });
-        }
-        drop(sender);
-        let mut done = 0;
-        for report in receiver {
-            match report {
-                Report::Step if !stop.load(Ordering::SeqCst) => {
-                    done += 1;
-                    if let Some(progress) = progress.as_mut() {
-                        if !progress(done as f64 / total) {
-                            stop.store(true, Ordering::SeqCst);
-                        }
-                    }
-                }
-                Report::Step => {}
-                Report::Plane(i, result) => results[i] = Some(result),
-            }
-        }
-    });
-    if stop.load(Ordering::SeqCst) {
-        return Err(Error::Cancelled);
-    }
-    results
-        .into_iter()
-        .map(|result| result.expect("every plane ran: the run was not cancelled"))
-        .collect()
 }
 
 /// Fails unless the image passed as `what` has the dimensions `(planes, height,

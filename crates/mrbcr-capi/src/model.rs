@@ -34,24 +34,11 @@ fn nul_terminated(text: &str) -> Vec<u8> {
 
 impl LoadedModel {
     pub(crate) fn new(model: Model) -> LoadedModel {
-        let meta = model.metadata();
-        let train_patch_size = meta
-            .train_patch_size
-            .map_or_else(String::new, |n| n.to_string());
-        let standard = [
-            ("name", meta.name.as_str()),
-            ("description", &meta.description),
-            ("input_normalization", &meta.input_normalization),
-            ("train_patch_size", &train_patch_size),
-            ("provenance", &meta.provenance),
-            ("license", &meta.license),
-            ("created_by", &meta.created_by),
-        ];
-        let extra = meta.extra.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-        let metadata = standard
+        let metadata = model
+            .metadata()
+            .entries()
             .into_iter()
-            .chain(extra)
-            .map(|(key, value)| (nul_terminated(key), nul_terminated(value)))
+            .map(|(key, value)| (nul_terminated(key), nul_terminated(&value)))
             .collect();
         LoadedModel { model, metadata }
     }

@@ -7,9 +7,10 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::model::{path_parameter, LoadedModel};
 use super::{guard, guard_value, mrbcr_model, mrbcr_status, non_null, non_null_mut, FfiResult};
-use super::{mrbcr_simulation_params, Failure};
+use super::mrbcr_simulation_params;
 use mrbcr::model::Model;
 use mrbcr::simulate::SimulationParams;
+use mrbcr::threads::with_worker_pool;
 use mrbcr::train::{
     train, Initialization, Progress, SimulatedTraining, TiffTraining, TrainConfig, TrainingSet,
     TruthScaling,
@@ -484,25 +485,17 @@ unsafe fn run_training(
             ) != 0
         },
     };
-    let threads = mrbcr::threads::worker_threads(request.threads)?;
-    // A pool of this call's own, whose threads have ended when the call returns.
-    let outcome = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_scoped(
-            |thread| thread.run(),
-            |pool| {
-                pool.install(|| {
-                    train(
-                        &request.config,
-                        &data()?,
-                        &request.init,
-                        request.resume,
-                        &mut log,
-                    )
-                })
-            },
-        )
-        .map_err(|e| Failure::invalid(format!("cannot start {threads} worker threads: {e}")))??;
+    let outcome = with_worker_pool(request.threads, |pool| {
+        pool.install(|| {
+            train(
+                &request.config,
+                &data()?,
+                &request.init,
+                request.resume,
+                &mut log,
+            )
+        })
+    })??;
     if !model_out.is_null() {
         let model = Model::load(&outcome.model_path)?;
         // SAFETY: not NULL, and writable by the caller's contract.

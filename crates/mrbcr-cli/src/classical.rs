@@ -249,8 +249,8 @@ fn deconvolve_file(
         .map(|p| p.mapv(|v| v - input.offset))
         .collect();
     let start = Instant::now();
-    let restored =
-        map_planes(&planes, |plane| method(plane, psf.view())).map_err(|e| e.to_string())?;
+    let restored = map_planes(&planes, 0, 0, None, |plane, _| method(plane, psf.view()))
+        .map_err(|e| e.to_string())?;
     write_planes(&input.output, &restored)?;
     println!(
         "wrote {} ({} plane(s), {:.2} s)",

@@ -256,13 +256,12 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
 /// # Errors
 /// A message for the user: bad settings or data, unreadable or unwritable files.
 pub fn run(args: &TrainArgs) -> Result<(), String> {
-    if args.threads > 0 {
-        let threads = mrbcr::threads::worker_threads(args.threads).map_err(|e| e.to_string())?;
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build_global()
-            .map_err(|e| e.to_string())?;
-    }
+    mrbcr::threads::with_worker_pool(args.threads, |pool| pool.install(|| train_with(args)))
+        .map_err(|e| e.to_string())?
+}
+
+/// `mrbcr train` on the current thread pool: making the data, then training.
+fn train_with(args: &TrainArgs) -> Result<(), String> {
     let init = match &args.init {
         Some(path) if path.as_os_str() == "default" => Initialization::bundled(),
         Some(path) => Initialization::from_model_file(path).map_err(|e| e.to_string())?,

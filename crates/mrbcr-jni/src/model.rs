@@ -85,21 +85,8 @@ pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_modelMetadata<'loca
         .with_env(
             |env| -> NativeResult<JObjectArray<'local, JString<'local>>> {
                 let model = handles::model(handle)?;
-                let metadata = model.metadata();
-                let patch = metadata
-                    .train_patch_size
-                    .map_or_else(String::new, |p| p.to_string());
-                let mut entries: Vec<(&str, &str)> = vec![
-                    ("name", &metadata.name),
-                    ("description", &metadata.description),
-                    ("input_normalization", &metadata.input_normalization),
-                    ("train_patch_size", &patch),
-                    ("provenance", &metadata.provenance),
-                    ("license", &metadata.license),
-                    ("created_by", &metadata.created_by),
-                ];
-                entries.extend(metadata.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-                let texts: Vec<&str> = entries.iter().flat_map(|&(k, v)| [k, v]).collect();
+                let entries = model.metadata().entries();
+                let texts: Vec<&str> = entries.iter().flat_map(|(k, v)| [*k, v.as_str()]).collect();
                 string_array(env, &texts)
             },
         )

@@ -40,3 +40,22 @@ pub fn worker_threads(requested: usize) -> Result<usize> {
     }
     Ok(requested)
 }
+
+/// Runs `work` on a thread pool of its own with the worker threads asked for by
+/// `requested` (see [`worker_threads`]; `pool.current_num_threads()` tells how many).
+/// The pool's threads have ended when this returns, so a host may unload the library
+/// right after the call: the one way every run of the library starts its workers.
+///
+/// # Errors
+/// [`Error::InvalidInput`] if `requested` is above the limit or the threads cannot be
+/// started (the message names the count).
+pub fn with_worker_pool<R>(
+    requested: usize,
+    work: impl FnOnce(&rayon::ThreadPool) -> R,
+) -> Result<R> {
+    let threads = worker_threads(requested)?;
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_scoped(|thread| thread.run(), work)
+        .map_err(|e| Error::InvalidInput(format!("cannot start {threads} worker threads: {e}")))
+}

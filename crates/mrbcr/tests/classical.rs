@@ -536,15 +536,12 @@ fn planes_in_parallel_equal_planes_one_by_one() {
     let rl = |plane: ArrayView2<f32>| richardson_lucy(plane, psf.view(), &params, None);
     let sequential: Vec<Array2<f32>> = planes.iter().map(|p| rl(p.view()).unwrap()).collect();
     for threads in [1, 2, 3] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        let parallel = pool.install(|| map_planes(&planes, rl)).unwrap();
+        let parallel = map_planes(&planes, threads, 0, None, |p, _| rl(p)).unwrap();
         assert_eq!(parallel, sequential, "{threads} threads");
-        let wiener_parallel = pool
-            .install(|| map_planes(&planes, |p| wiener(p, psf.view(), 0.01)))
-            .unwrap();
+        let wiener_parallel = map_planes(&planes, threads, 0, None, |p, _| {
+            wiener(p, psf.view(), 0.01)
+        })
+        .unwrap();
         for (p, w) in planes.iter().zip(&wiener_parallel) {
             assert_eq!(*w, wiener(p.view(), psf.view(), 0.01).unwrap());
         }
@@ -552,7 +549,51 @@ fn planes_in_parallel_equal_planes_one_by_one() {
     // An error in one plane is reported.
     let mut broken = planes.clone();
     broken[3][(0, 0)] = f32::NAN;
-    assert!(invalid_message(map_planes(&broken, rl)).contains("non-finite"));
+    assert!(invalid_message(map_planes(&broken, 0, 0, None, |p, _| rl(p))).contains("non-finite"));
+}
+
+/// The per-plane scheduler reports progress on the calling thread, in order, up to
+/// the whole run, and a progress callback that returns false cancels the run: the
+/// methods are told to stop and no result comes back.
+#[test]
+fn plane_runs_report_progress_and_can_be_cancelled() {
+    let psf = small_psf();
+    let planes: Vec<Array2<f32>> = (0..4).map(|i| test_object(32 + 4 * i)).collect();
+    let params = RichardsonLucyParams {
+        iterations: 6,
+        tv_lambda: 0.0,
+    };
+    let rl = |plane: ArrayView2<f32>, step: &mut dyn FnMut() -> bool| {
+        let mut on_iteration = |_: usize, _: ArrayView2<f32>| step();
+        richardson_lucy(plane, psf.view(), &params, Some(&mut on_iteration))
+    };
+    let caller = std::thread::current().id();
+    let mut fractions = Vec::new();
+    let mut record = |fraction: f64| {
+        assert_eq!(
+            std::thread::current().id(),
+            caller,
+            "progress off the calling thread"
+        );
+        fractions.push(fraction);
+        true
+    };
+    let restored = map_planes(&planes, 2, 6, Some(&mut record), rl).unwrap();
+    assert_eq!(fractions.len(), 4 * 6);
+    assert!(fractions.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(*fractions.last().unwrap(), 1.0);
+    for (plane, result) in planes.iter().zip(&restored) {
+        assert_eq!(*result, rl(plane.view(), &mut || true).unwrap());
+    }
+
+    let mut calls = 0;
+    let mut cancel_after_three = |_: f64| {
+        calls += 1;
+        calls < 3
+    };
+    let cancelled = map_planes(&planes, 2, 6, Some(&mut cancel_after_three), rl);
+    assert!(matches!(cancelled, Err(Error::Cancelled)), "{cancelled:?}");
+    assert_eq!(calls, 3, "progress is not called after it cancelled");
 }
 
 #[test]

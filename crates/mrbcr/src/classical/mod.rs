@@ -7,7 +7,8 @@
 //! - [`fft`] and [`convolution`]: planned 2-D FFTs and convolution with a fixed kernel.
 //! - [`richardson_lucy`] and [`wiener`]: the deconvolution methods, mirror-padded at
 //!   the edges.
-//! - [`stack`]: any per-plane method over the planes of a stack, in parallel.
+//! - [`stack`]: any per-plane method over the planes of a stack, in parallel, with
+//!   progress and cancellation.
 
 pub mod bessel;
 pub mod convolution;
@@ -22,5 +23,5 @@ pub mod wiener;
 pub use convolution::{convolve_direct, ConvolutionMode, Convolver};
 pub use psf::{born_wolf_psf, gaussian_psf, normalize_psf, PsfParams};
 pub use richardson_lucy::{richardson_lucy, IterationCallback, RichardsonLucyParams};
-pub use stack::{map_planes, planes_to_stack, stack_planes};
+pub use stack::{map_planes, planes_to_stack, stack_planes, PlaneProgress};
 pub use wiener::wiener;

@@ -1,12 +1,16 @@
 //! Applying a per-plane method (deconvolution, PSF-free filtering) to every plane of
-//! a stack, planes in parallel with rayon. Each plane is computed on its own, by the
-//! same code as one by one, so the result does not depend on the thread count.
+//! a stack, planes in parallel, with progress and cancellation: the one scheduler of
+//! the classical methods for every front end. Each plane is computed on its own, by
+//! the same code as one by one, so the result does not depend on the thread count.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 
 use ndarray::{Array2, ArrayView2};
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::image::{ImageStack, Pixels};
+use crate::threads::worker_threads;
 
 /// The planes of `stack` as `f32` images (integer values converted exactly, `f64`
 /// rounded to the nearest `f32`).
@@ -51,17 +55,87 @@ pub fn planes_to_stack(planes: &[Array2<f32>]) -> Result<ImageStack> {
     ImageStack::new(width, height, planes.len(), Pixels::F32(values))
 }
 
-/// `method` applied to every plane, in parallel; the results in the planes' order.
+/// A progress report on the calling thread of [`map_planes`]: the fraction of all
+/// steps done; returning false cancels the run.
+pub type PlaneProgress<'a> = &'a mut dyn FnMut(f64) -> bool;
+
+/// What a worker of [`map_planes`] tells the calling thread.
+enum Report {
+    /// One step (an iteration) of some plane is done.
+    Step,
+    /// A plane's result.
+    Plane(usize, Result<Array2<f32>>),
+}
+
+/// `method` applied to every plane, planes in parallel on at most `threads` worker
+/// threads (`0`: one per core; see [`worker_threads`]) that end before this returns;
+/// the results in plane order. Each plane is computed on its own by the same code, so
+/// the results do not depend on the thread count.
+///
+/// `method` signals each of its `steps_per_plane` steps by calling its second argument,
+/// which returns false once the run is cancelled (the method should then stop early).
+/// `progress`, if any, is called on the calling thread after each step with the
+/// fraction of all steps done, and cancels the run by returning false (it is not
+/// called again).
 ///
 /// # Errors
-/// The first error (in plane order) that `method` returned.
-pub fn map_planes<F>(planes: &[Array2<f32>], method: F) -> Result<Vec<Array2<f32>>>
+/// [`Error::Cancelled`] if `progress` returned false; [`Error::InvalidInput`] if
+/// `threads` is above the limit; otherwise the first error, in plane order, that
+/// `method` returned.
+pub fn map_planes<M>(
+    planes: &[Array2<f32>],
+    threads: usize,
+    steps_per_plane: usize,
+    mut progress: Option<PlaneProgress>,
+    method: M,
+) -> Result<Vec<Array2<f32>>>
 where
-    F: Fn(ArrayView2<f32>) -> Result<Array2<f32>> + Sync,
+    M: Fn(ArrayView2<f32>, &mut dyn FnMut() -> bool) -> Result<Array2<f32>> + Sync,
 {
-    let results: Vec<Result<Array2<f32>>> = planes
-        .par_iter()
-        .map(|plane| method(plane.view()))
-        .collect();
-    results.into_iter().collect()
+    let threads = worker_threads(threads)?.min(planes.len());
+    let total = (planes.len() * steps_per_plane) as f64;
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let mut results: Vec<Option<Result<Array2<f32>>>> = planes.iter().map(|_| None).collect();
+    let (sender, receiver) = mpsc::channel::<Report>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let sender = sender.clone();
+            let (next, stop, method) = (&next, &stop, &method);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= planes.len() || stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let mut step = || sender.send(Report::Step).is_ok() && !stop.load(Ordering::SeqCst);
+                let result = method(planes[i].view(), &mut step);
+                if sender.send(Report::Plane(i, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        let mut done = 0;
+        for report in receiver {
+            match report {
+                Report::Step if !stop.load(Ordering::SeqCst) => {
+                    done += 1;
+                    if let Some(progress) = progress.as_mut() {
+                        if !progress(done as f64 / total) {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                    }
+                }
+                Report::Step => {}
+                Report::Plane(i, result) => results[i] = Some(result),
+            }
+        }
+    });
+    if stop.load(Ordering::SeqCst) {
+        return Err(Error::Cancelled);
+    }
+    results
+        .into_iter()
+        .map(|result| result.expect("every plane ran: the run was not cancelled"))
+        .collect()
 }

@@ -34,6 +34,7 @@ use crate::error::{Error, Result};
 use crate::image::PixelType;
 use crate::model::Model;
 use crate::network::Workspace;
+use crate::threads::with_worker_pool;
 
 /// A tile's output, in output units, with its number.
 type TileResult = (usize, Result<Array2<f32>>);
@@ -69,16 +70,10 @@ pub fn run<T: Pixel, U: Pixel>(
             U::TYPE.name()
         )));
     }
-    let threads = options.worker_threads()?;
-    // A pool of this call's own, whose threads have ended when the call returns (a
-    // host may unload the library right after).
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_scoped(
-            |thread| thread.run(),
-            |pool| run_in_pool(pool, threads, model, input, &mut output, options, progress),
-        )
-        .map_err(|e| Error::InvalidInput(format!("cannot start {threads} worker threads: {e}")))?
+    with_worker_pool(options.threads, |pool| {
+        let threads = pool.current_num_threads();
+        run_in_pool(pool, threads, model, input, &mut output, options, progress)
+    })?
 }
 
 /// The work of [`run`] once the options and sizes are known to be right.

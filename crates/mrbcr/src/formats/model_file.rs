@@ -81,12 +81,9 @@ pub const MAX_HEADER_TOKENS: usize = 8_192;
 /// Metadata key of the weights' checksum ([`weights_checksum`]).
 pub const CHECKSUM_KEY: &str = "weights_crc32c";
 
-/// Keys of `__metadata__` with a meaning of their own (not in [`ModelMetadata::extra`]).
-const RESERVED_KEYS: [&str; 11] = [
-    "format",
-    "format_version",
-    "architecture",
-    CHECKSUM_KEY,
+/// The keys of the descriptive fields of [`ModelMetadata`], in the order
+/// [`ModelMetadata::entries`] lists them.
+pub const DESCRIPTIVE_KEYS: [&str; 7] = [
     "name",
     "description",
     "input_normalization",
@@ -95,6 +92,15 @@ const RESERVED_KEYS: [&str; 11] = [
     "license",
     "created_by",
 ];
+
+/// The keys this module writes and checks itself (not fields of [`ModelMetadata`]).
+const STRUCTURAL_KEYS: [&str; 4] = ["format", "format_version", "architecture", CHECKSUM_KEY];
+
+/// Whether `key` has a meaning of its own (a field or a structural key), so it cannot
+/// be in [`ModelMetadata::extra`].
+fn is_reserved(key: &str) -> bool {
+    STRUCTURAL_KEYS.contains(&key) || DESCRIPTIVE_KEYS.contains(&key)
+}
 
 /// What a model file says about its weights (the `__metadata__` of the safetensors
 /// header, see the [module documentation](self)). `format`, `format_version`,
@@ -148,32 +154,44 @@ impl ModelMetadata {
         }
     }
 
+    /// Every entry as a key and its text, as the C ABI, the Fiji plugin and Python list
+    /// them: the descriptive fields in the order of [`DESCRIPTIVE_KEYS`] (empty text for
+    /// an empty field or an unknown patch size), then the [`extra`](Self::extra) keys in
+    /// order.
+    pub fn entries(&self) -> Vec<(&str, String)> {
+        let patch = self
+            .train_patch_size
+            .map_or_else(String::new, |p| p.to_string());
+        let values = [
+            self.name.clone(),
+            self.description.clone(),
+            self.input_normalization.clone(),
+            patch,
+            self.provenance.clone(),
+            self.license.clone(),
+            self.created_by.clone(),
+        ];
+        DESCRIPTIVE_KEYS
+            .into_iter()
+            .zip(values)
+            .chain(self.extra.iter().map(|(k, v)| (k.as_str(), v.clone())))
+            .collect()
+    }
+
     /// The metadata as the `__metadata__` map of the file, required keys and the
-    /// weights' checksum included.
+    /// weights' checksum included; empty fields are left out.
     fn to_map(&self, checksum: u32) -> std::result::Result<HashMap<String, String>, String> {
         let mut m = HashMap::new();
         m.insert("format".into(), FORMAT.into());
         m.insert("format_version".into(), FORMAT_VERSION.to_string());
         m.insert("architecture".into(), ARCHITECTURE.into());
         m.insert(CHECKSUM_KEY.into(), format!("{checksum:08x}"));
-        let optional = [
-            ("name", &self.name),
-            ("description", &self.description),
-            ("input_normalization", &self.input_normalization),
-            ("provenance", &self.provenance),
-            ("license", &self.license),
-            ("created_by", &self.created_by),
-        ];
-        for (k, v) in optional {
-            if !v.is_empty() {
-                m.insert(k.into(), v.clone());
-            }
-        }
-        if let Some(p) = self.train_patch_size {
-            m.insert("train_patch_size".into(), p.to_string());
+        let descriptive = self.entries().into_iter().take(DESCRIPTIVE_KEYS.len());
+        for (k, v) in descriptive.filter(|(_, v)| !v.is_empty()) {
+            m.insert(k.into(), v);
         }
         for (k, v) in &self.extra {
-            if RESERVED_KEYS.contains(&k.as_str()) {
+            if is_reserved(k) {
                 return Err(format!(
                     "extra key '{k}' is a standard key; set the field instead"
                 ));
@@ -233,7 +251,7 @@ impl ModelMetadata {
         let text = |k: &str| get(k).unwrap_or_default().to_string();
         let extra = map
             .iter()
-            .filter(|(k, _)| !RESERVED_KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| !is_reserved(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         Ok(ModelMetadata {
