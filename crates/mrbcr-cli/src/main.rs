@@ -2,7 +2,7 @@
 
 mod bench;
 mod bench_images;
-mod bench_real;
+mod bench_quality;
 mod classical;
 mod deconvolve;
 mod signals;
@@ -44,7 +44,7 @@ enum Command {
     Eval(classical::EvalArgs),
     /// Compare raw, Wiener, Richardson-Lucy and optionally an m-rBCR model on
     /// simulated images (mean PSNR, SSIM and time per megapixel).
-    BenchQuality(classical::BenchQualityArgs),
+    BenchQuality(bench_quality::BenchQualityArgs),
     /// Train m-rBCR (from scratch or a model file) on simulated widefield pairs or
     /// on your own low/high-quality TIFF pairs; resumable.
     Train(Box<train::TrainArgs>),
@@ -120,7 +120,7 @@ fn main() -> ExitCode {
         Command::Wiener(args) => classical::run_wiener(&args),
         Command::Simulate(args) => classical::run_simulate(&args),
         Command::Eval(args) => classical::run_eval(&args),
-        Command::BenchQuality(args) => classical::run_bench_quality(&args),
+        Command::BenchQuality(args) => bench_quality::run(&args),
         Command::Train(args) => train::run(&args),
         Command::ImportTf {
             prefix,

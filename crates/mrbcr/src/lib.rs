@@ -15,12 +15,15 @@
 //!   and the PSNR/SSIM scores against the ground truth.
 //! - [`deconvolve`]: whole images and stacks: tiling, blending, normalisation,
 //!   progress and cancellation.
+//! - [`evaluate`]: the quality benchmarks: methods scored against ground truth on
+//!   simulated and real specimens, with the classical methods' best settings.
 //! - [`threads`]: the one rule for how many worker threads a run may start.
 //! - [`memory`]: memory asked for before it is taken (running out is an error).
 
 pub mod classical;
 pub mod deconvolve;
 pub mod error;
+pub mod evaluate;
 pub mod formats;
 pub mod image;
 pub mod memory;
