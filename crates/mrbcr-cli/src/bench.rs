@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::time::Instant;
 
 use mrbcr::network::{Network, Workspace};
+use mrbcr::Result;
 use ndarray::Array2;
 use rayon::prelude::*;
 
@@ -51,7 +52,7 @@ fn test_image(size: usize) -> Array2<f32> {
 }
 
 /// Runs the benchmark and prints one line per configuration.
-pub fn run(network: &Network, opts: &BenchOptions) -> Result<(), String> {
+pub fn run(network: &Network, opts: &BenchOptions) -> Result<()> {
     println!(
         "m-rBCR forward pass, {} kernels, medians of {} runs; GFLOP/s counts {GFLOP_PER_128_TILE} GFLOP per 128x128 tile",
         network.simd().name(),
@@ -63,65 +64,72 @@ pub fn run(network: &Network, opts: &BenchOptions) -> Result<(), String> {
     );
     for &size in &opts.tiles {
         let image = test_image(size);
-        let gflop = GFLOP_PER_128_TILE * (size * size) as f64 / (128.0 * 128.0);
         for &threads in &opts.threads {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let report = |mode: &str, secs: f64| {
-                println!(
-                    "{size:>6} {threads:>7} {mode:>22} {secs:>11.4} {:>9.3} {:>9.1} {:>12.0}",
-                    (size * size) as f64 / 1e6 / secs,
-                    gflop / secs,
-                    peak_rss_mib()
-                );
-            };
-            // Latency: one tile at a time, the threads sharing each layer.
-            let secs = pool.install(|| -> Result<f64, String> {
-                let mut ws = Workspace::new();
-                network
-                    .forward(image.view(), &mut ws)
-                    .map_err(|e| e.to_string())?;
-                let mut times = Vec::new();
-                for _ in 0..opts.repeats {
-                    let t = Instant::now();
-                    network
-                        .forward(image.view(), &mut ws)
-                        .map_err(|e| e.to_string())?;
-                    times.push(t.elapsed().as_secs_f64());
-                }
-                Ok(median(times))
-            })?;
-            report("one tile", secs);
-            if threads == 1 {
-                continue;
-            }
-            // Throughput: a batch of tiles, one per thread at a time, each thread with its
-            // own workspace (warmed up by a first batch).
-            let batch = opts.batch.max(threads);
-            let secs = pool.install(|| -> Result<f64, String> {
-                let mut times = Vec::new();
-                for _ in 0..=opts.repeats.div_ceil(2).max(1) {
-                    let t = Instant::now();
-                    (0..batch)
-                        .into_par_iter()
-                        .map(|_| {
-                            WORKSPACE.with(|ws| {
-                                network
-                                    .forward(image.view(), &mut ws.borrow_mut())
-                                    .map(|_| ())
-                            })
-                        })
-                        .collect::<Result<Vec<()>, _>>()
-                        .map_err(|e| e.to_string())?;
-                    times.push(t.elapsed().as_secs_f64() / batch as f64);
-                }
-                times.remove(0);
-                Ok(median(times))
-            })?;
-            report(&format!("batch of {batch}"), secs);
+            mrbcr::threads::with_worker_pool(threads, |pool| {
+                run_configuration(network, opts, &image, size, pool)
+            })??;
         }
     }
+    Ok(())
+}
+
+/// One tile size on one pool: the latency of one tile and, with several threads, the
+/// throughput of a batch.
+fn run_configuration(
+    network: &Network,
+    opts: &BenchOptions,
+    image: &Array2<f32>,
+    size: usize,
+    pool: &rayon::ThreadPool,
+) -> Result<()> {
+    let threads = pool.current_num_threads();
+    let gflop = GFLOP_PER_128_TILE * (size * size) as f64 / (128.0 * 128.0);
+    let report = |mode: &str, secs: f64| {
+        println!(
+            "{size:>6} {threads:>7} {mode:>22} {secs:>11.4} {:>9.3} {:>9.1} {:>12.0}",
+            (size * size) as f64 / 1e6 / secs,
+            gflop / secs,
+            peak_rss_mib()
+        );
+    };
+    // Latency: one tile at a time, the threads sharing each layer.
+    let secs = pool.install(|| -> Result<f64> {
+        let mut ws = Workspace::new();
+        network.forward(image.view(), &mut ws)?;
+        let mut times = Vec::new();
+        for _ in 0..opts.repeats {
+            let t = Instant::now();
+            network.forward(image.view(), &mut ws)?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+        Ok(median(times))
+    })?;
+    report("one tile", secs);
+    if threads == 1 {
+        return Ok(());
+    }
+    // Throughput: a batch of tiles, one per thread at a time, each thread with its
+    // own workspace (warmed up by a first batch).
+    let batch = opts.batch.max(threads);
+    let secs = pool.install(|| -> Result<f64> {
+        let mut times = Vec::new();
+        for _ in 0..=opts.repeats.div_ceil(2).max(1) {
+            let t = Instant::now();
+            (0..batch)
+                .into_par_iter()
+                .map(|_| {
+                    WORKSPACE.with(|ws| {
+                        network
+                            .forward(image.view(), &mut ws.borrow_mut())
+                            .map(|_| ())
+                    })
+                })
+                .collect::<Result<Vec<()>, _>>()?;
+            times.push(t.elapsed().as_secs_f64() / batch as f64);
+        }
+        times.remove(0);
+        Ok(median(times))
+    })?;
+    report(&format!("batch of {batch}"), secs);
     Ok(())
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use mrbcr::deconvolve::tiling::AxisPlan;
-use mrbcr::{deconvolve, DeconvolveOptions, ImageStack, Model, PixelType, Pixels};
+use mrbcr::{deconvolve, DeconvolveOptions, ImageStack, Model, PixelType, Pixels, Result};
 
 use crate::bench::{median, peak_rss_mib, GFLOP_PER_128_TILE};
 
@@ -38,9 +38,9 @@ fn reset_peak_rss() {
 }
 
 /// Runs the benchmark and prints one line per size.
-pub fn run(model: &Model, opts: &ImageBenchOptions) -> Result<(), String> {
+pub fn run(model: &Model, opts: &ImageBenchOptions) -> Result<()> {
     let o = &opts.deconvolve;
-    let threads = o.worker_threads().map_err(|e| e.to_string())?;
+    let threads = o.worker_threads()?;
     println!(
         "whole-image deconvolution of 16-bit images to 32-bit float, tile {} overlap {}, {} threads, medians of {} runs",
         o.tile,
@@ -68,8 +68,7 @@ pub fn run(model: &Model, opts: &ImageBenchOptions) -> Result<(), String> {
         let mut times = Vec::new();
         for _ in 0..opts.repeats {
             let start = Instant::now();
-            let out =
-                deconvolve(model, &image, o, PixelType::F32, None).map_err(|e| e.to_string())?;
+            let out = deconvolve(model, &image, o, PixelType::F32, None)?;
             times.push(start.elapsed().as_secs_f64());
             drop(out);
         }

@@ -11,7 +11,7 @@ use mrbcr::evaluate::{
 };
 use mrbcr::formats::tiff::{write_tiff, TiffMetadata};
 use mrbcr::simulate::real::benchmark::{BenchmarkCase, BENCHMARK_CONDITIONS};
-use mrbcr::{DeconvolveOptions, Model, Normalization};
+use mrbcr::{DeconvolveOptions, Error, Model, Normalization, Result};
 
 /// Arguments of `mrbcr bench-quality`.
 #[derive(Args)]
@@ -67,16 +67,13 @@ pub struct BenchQualityArgs {
 /// `mrbcr bench-quality`: see the command's help.
 ///
 /// # Errors
-/// A message for the user if a setting is out of range, a model or an image cannot be
+/// The library's error if a setting is out of range, a model or an image cannot be
 /// loaded, or a picture cannot be written.
-pub fn run(args: &BenchQualityArgs) -> Result<(), String> {
+pub fn run(args: &BenchQualityArgs) -> Result<()> {
     let options = DeconvolveOptions {
         tile: args.tile,
         overlap: args.overlap,
-        normalization: args
-            .norm
-            .parse::<Normalization>()
-            .map_err(|e| e.to_string())?,
+        normalization: args.norm.parse::<Normalization>()?,
         ..DeconvolveOptions::default()
     };
     let models = std::iter::once(Ok(NamedModel {
@@ -86,10 +83,10 @@ pub fn run(args: &BenchQualityArgs) -> Result<(), String> {
     .chain(args.model.iter().map(|path| {
         Ok(NamedModel {
             name: path.display().to_string(),
-            model: Model::load(path).map_err(|e| e.to_string())?,
+            model: Model::load(path)?,
         })
     }))
-    .collect::<Result<Vec<_>, String>>()?;
+    .collect::<Result<Vec<_>>>()?;
     match &args.real {
         Some(dir) => run_real_specimens(args, dir, &models, &options),
         None => run_simulated_set(args, &models, &options),
@@ -101,7 +98,7 @@ fn run_simulated_set(
     args: &BenchQualityArgs,
     models: &[NamedModel],
     options: &DeconvolveOptions,
-) -> Result<(), String> {
+) -> Result<()> {
     let bench = SimulatedBenchmark {
         images: args.count,
         size: args.size,
@@ -121,7 +118,7 @@ fn run_simulated_set(
         args.photons[1],
         args.pixel_size
     );
-    let results = run_simulated(&bench, models, options).map_err(|e| e.to_string())?;
+    let results = run_simulated(&bench, models, options)?;
     println!(
         "\n{} simulated {}x{} images, seed {}, {} thread(s); PSNR/SSIM after an affine fit to the ground truth\n",
         args.count,
@@ -169,9 +166,8 @@ fn run_real_specimens(
     dir: &Path,
     models: &[NamedModel],
     options: &DeconvolveOptions,
-) -> Result<(), String> {
-    let real =
-        load_real_cases(dir, args.real_list.as_deref(), args.seed).map_err(|e| e.to_string())?;
+) -> Result<()> {
+    let real = load_real_cases(dir, args.real_list.as_deref(), args.seed)?;
     println!(
         "{} held-out real images x {} microscopes = {} cases (noise seed {}); scoring raw input, \
          Wiener and Richardson-Lucy (true PSF, each image's best setting), {} model(s) ...",
@@ -181,8 +177,7 @@ fn run_real_specimens(
         args.seed,
         models.len()
     );
-    let results =
-        run_real(&real.cases, models, options, args.max_iterations).map_err(|e| e.to_string())?;
+    let results = run_real(&real.cases, models, options, args.max_iterations)?;
 
     let mut methods = vec![
         "raw input".to_string(),
@@ -228,22 +223,21 @@ fn run_real_specimens(
 
 /// One TIFF per case in `dir`: truth, then the outputs (raw input, Wiener,
 /// Richardson-Lucy, models).
-fn write_pictures(
-    dir: &Path,
-    cases: &[BenchmarkCase],
-    results: &[RealCaseResult],
-) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+fn write_pictures(dir: &Path, cases: &[BenchmarkCase], results: &[RealCaseResult]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        let why = std::io::Error::new(e.kind(), format!("cannot create the folder: {e}"));
+        Error::io(dir, why)
+    })?;
     for (k, (case, result)) in cases.iter().zip(results).enumerate() {
         let mut planes = vec![case.truth.clone()];
         planes.extend(result.outputs.iter().cloned());
-        let stack = planes_to_stack(&planes).map_err(|e| e.to_string())?;
+        let stack = planes_to_stack(&planes)?;
         let path = dir.join(format!("case_{k:02}.tif"));
         let metadata = TiffMetadata {
             description: Some(format!("{} | {}", case.image, case.condition)),
             resolution: None,
         };
-        write_tiff(&path, &stack, &metadata).map_err(|e| e.to_string())?;
+        write_tiff(&path, &stack, &metadata)?;
     }
     println!(
         "\npictures: {} (truth, raw, Wiener, RL, models per file)",

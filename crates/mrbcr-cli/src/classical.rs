@@ -11,7 +11,7 @@ use mrbcr::classical::{
 };
 use mrbcr::formats::tiff::{read_tiff, write_tiff, TiffMetadata};
 use mrbcr::simulate::{score, simulate_set, SimulationParams};
-use mrbcr::{ImageStack, Pixels};
+use mrbcr::{Error, ImageStack, Pixels, Result};
 use ndarray::{Array2, ArrayView2};
 
 use super::deconvolve::same_file;
@@ -55,7 +55,7 @@ pub struct OpticsArgs {
 }
 
 impl OpticsArgs {
-    fn psf(&self) -> Result<Array2<f32>, String> {
+    fn psf(&self) -> Result<Array2<f32>> {
         let params = PsfParams {
             numerical_aperture: self.na,
             wavelength_nm: self.wavelength,
@@ -70,7 +70,6 @@ impl OpticsArgs {
             PsfModel::BornWolf => born_wolf_psf(&params),
             PsfModel::Gaussian => gaussian_psf(&params),
         }
-        .map_err(|e| e.to_string())
     }
 }
 
@@ -155,14 +154,14 @@ pub struct EvalArgs {
     outputs: Vec<PathBuf>,
 }
 
-fn read_planes(path: &Path) -> Result<Vec<Array2<f32>>, String> {
-    let image = read_tiff(path).map_err(|e| e.to_string())?;
+fn read_planes(path: &Path) -> Result<Vec<Array2<f32>>> {
+    let image = read_tiff(path)?;
     Ok(stack_planes(&image.stack))
 }
 
-fn write_planes(path: &Path, planes: &[Array2<f32>]) -> Result<(), String> {
-    let stack = planes_to_stack(planes).map_err(|e| e.to_string())?;
-    write_tiff(path, &stack, &TiffMetadata::default()).map_err(|e| e.to_string())
+fn write_planes(path: &Path, planes: &[Array2<f32>]) -> Result<()> {
+    let stack = planes_to_stack(planes)?;
+    write_tiff(path, &stack, &TiffMetadata::default())
 }
 
 /// `mrbcr psf`.
@@ -170,7 +169,7 @@ fn write_planes(path: &Path, planes: &[Array2<f32>]) -> Result<(), String> {
 /// # Errors
 /// A message for the user if a parameter is out of range or the file cannot be
 /// written.
-pub fn run_psf(args: &PsfArgs) -> Result<(), String> {
+pub fn run_psf(args: &PsfArgs) -> Result<()> {
     let psf = args.optics.psf()?;
     write_planes(&args.output, &[psf])?;
     println!("wrote {}", args.output.display());
@@ -180,12 +179,12 @@ pub fn run_psf(args: &PsfArgs) -> Result<(), String> {
 fn deconvolve_file(
     input: &DeconvolutionInput,
     method: impl Fn(ArrayView2<f32>, ArrayView2<f32>) -> mrbcr::Result<Array2<f32>> + Sync,
-) -> Result<(), String> {
+) -> Result<()> {
     if same_file(&input.input, &input.output) {
-        return Err(format!(
+        return Err(Error::InvalidInput(format!(
             "refusing to overwrite the input {}",
             input.input.display()
-        ));
+        )));
     }
     let psf = match &input.psf {
         Some(path) => read_planes(path)?.swap_remove(0),
@@ -196,8 +195,7 @@ fn deconvolve_file(
         .map(|p| p.mapv(|v| v - input.offset))
         .collect();
     let start = Instant::now();
-    let restored = map_planes(&planes, 0, 0, None, |plane, _| method(plane, psf.view()))
-        .map_err(|e| e.to_string())?;
+    let restored = map_planes(&planes, 0, 0, None, |plane, _| method(plane, psf.view()))?;
     write_planes(&input.output, &restored)?;
     println!(
         "wrote {} ({} plane(s), {:.2} s)",
@@ -213,7 +211,7 @@ fn deconvolve_file(
 /// # Errors
 /// A message for the user if a file cannot be read or written or a setting is out
 /// of range.
-pub fn run_rl(args: &RlArgs) -> Result<(), String> {
+pub fn run_rl(args: &RlArgs) -> Result<()> {
     let params = RichardsonLucyParams {
         iterations: args.iterations,
         tv_lambda: args.tv_lambda,
@@ -227,7 +225,7 @@ pub fn run_rl(args: &RlArgs) -> Result<(), String> {
 ///
 /// # Errors
 /// As [`run_rl`].
-pub fn run_wiener(args: &WienerArgs) -> Result<(), String> {
+pub fn run_wiener(args: &WienerArgs) -> Result<()> {
     deconvolve_file(&args.input, |image, psf| wiener(image, psf, args.nsr))
 }
 
@@ -235,20 +233,19 @@ pub fn run_wiener(args: &WienerArgs) -> Result<(), String> {
 ///
 /// # Errors
 /// A message for the user if the folder or a file cannot be written.
-pub fn run_simulate(args: &SimulateArgs) -> Result<(), String> {
+pub fn run_simulate(args: &SimulateArgs) -> Result<()> {
     let params = SimulationParams {
         width: args.size,
         height: args.size,
         ..SimulationParams::default()
     };
-    let pairs = simulate_set(&params, args.seed, args.count).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&args.output).map_err(|e| format!("{}: {e}", args.output.display()))?;
+    let pairs = simulate_set(&params, args.seed, args.count)?;
+    std::fs::create_dir_all(&args.output).map_err(|e| Error::io(&args.output, e))?;
     for (i, pair) in pairs.iter().enumerate() {
         let (h, w) = pair.raw.dim();
-        let raw = ImageStack::new(w, h, 1, Pixels::U16(pair.raw.iter().copied().collect()))
-            .map_err(|e| e.to_string())?;
+        let raw = ImageStack::new(w, h, 1, Pixels::U16(pair.raw.iter().copied().collect()))?;
         let raw_path = args.output.join(format!("{i:04}_raw.tif"));
-        write_tiff(&raw_path, &raw, &TiffMetadata::default()).map_err(|e| e.to_string())?;
+        write_tiff(&raw_path, &raw, &TiffMetadata::default())?;
         write_planes(
             &args.output.join(format!("{i:04}_truth.tif")),
             std::slice::from_ref(&pair.ground_truth),
@@ -268,21 +265,25 @@ pub fn run_simulate(args: &SimulateArgs) -> Result<(), String> {
 /// # Errors
 /// A message for the user if a file cannot be read, the counts differ, or an output
 /// does not match its ground truth's size.
-pub fn run_eval(args: &EvalArgs) -> Result<(), String> {
+pub fn run_eval(args: &EvalArgs) -> Result<()> {
     if args.truth.len() != args.outputs.len() {
-        return Err(format!(
+        return Err(Error::InvalidInput(format!(
             "{} ground-truth files for {} outputs: give one per output",
             args.truth.len(),
             args.outputs.len()
-        ));
+        )));
     }
     println!("{:<40} {:>9} {:>7}", "output", "PSNR (dB)", "SSIM");
     let (mut psnr_sum, mut ssim_sum) = (0.0, 0.0);
     for (truth_path, output_path) in args.truth.iter().zip(&args.outputs) {
         let truth = read_planes(truth_path)?.swap_remove(0);
         let output = read_planes(output_path)?.swap_remove(0);
-        let s = score(output.view(), truth.view())
-            .map_err(|e| format!("{}: {e}", output_path.display()))?;
+        let s = score(output.view(), truth.view()).map_err(|e| match e {
+            Error::InvalidInput(why) => {
+                Error::InvalidInput(format!("{}: {why}", output_path.display()))
+            }
+            other => other,
+        })?;
         println!(
             "{:<40} {:>9.2} {:>7.4}",
             output_path.display(),

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use mrbcr::formats::tiff::{read_tiff, write_tiff};
-use mrbcr::{deconvolve, DeconvolveOptions, Normalization, OutputRange, PixelType};
+use mrbcr::{deconvolve, DeconvolveOptions, Error, Normalization, OutputRange, PixelType, Result};
 
 /// The pixel type of the output file.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -75,28 +75,25 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// Runs `mrbcr deconvolve`.
-pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
+///
+/// # Errors
+/// [`Error::InvalidInput`] if the output is the input; the library's errors.
+pub fn run(args: &DeconvolveArgs) -> Result<()> {
     if same_file(&args.input, &args.output) {
-        return Err(format!(
+        return Err(Error::InvalidInput(format!(
             "refusing to overwrite the input file {}: give another output file",
             args.input.display()
-        ));
+        )));
     }
     let options = DeconvolveOptions {
         tile: args.tile,
         overlap: args.overlap,
-        normalization: args
-            .norm
-            .parse::<Normalization>()
-            .map_err(|e| e.to_string())?,
-        output_range: args
-            .output_range
-            .parse::<OutputRange>()
-            .map_err(|e| e.to_string())?,
+        normalization: args.norm.parse::<Normalization>()?,
+        output_range: args.output_range.parse::<OutputRange>()?,
         threads: args.threads,
         memory_limit: args.memory_limit.saturating_mul(1 << 20),
     };
-    options.validate().map_err(|e| e.to_string())?;
+    options.validate()?;
     let model = crate::load_model(args.model.as_deref())?;
     if let Ok(expected) = model
         .metadata()
@@ -111,7 +108,7 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
             );
         }
     }
-    let image = read_tiff(&args.input).map_err(|e| e.to_string())?;
+    let image = read_tiff(&args.input)?;
     let stack = &image.stack;
     let output_type = match args.output_type {
         OutputType::F32 => PixelType::F32,
@@ -136,9 +133,9 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
     if show {
         eprintln!();
     }
-    let result = result.map_err(|e| e.to_string())?;
+    let result = result?;
     let seconds = start.elapsed().as_secs_f64();
-    write_tiff(&args.output, &result, &image.metadata).map_err(|e| e.to_string())?;
+    write_tiff(&args.output, &result, &image.metadata)?;
     let megapixels = (stack.width() * stack.height() * stack.planes()) as f64 / 1e6;
     if !args.quiet {
         println!(

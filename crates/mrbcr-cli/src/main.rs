@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use mrbcr::formats::model_file::save_model;
 use mrbcr::formats::tf_import::import_tf_checkpoint;
 use mrbcr::network::spec;
-use mrbcr::{DeconvolveOptions, Model};
+use mrbcr::{DeconvolveOptions, Error, Model, Result};
 
 #[derive(Parser)]
 #[command(
@@ -138,7 +138,7 @@ fn main() -> ExitCode {
         } => {
             let model = match load_model(model.as_deref()) {
                 Ok(m) => m,
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             };
             bench_images::run(
                 &model,
@@ -170,12 +170,12 @@ fn main() -> ExitCode {
                     .collect::<mrbcr::Result<Vec<_>>>()
                 {
                     Ok(t) => t,
-                    Err(e) => return fail(e.to_string()),
+                    Err(e) => return fail(&e),
                 }
             };
             let network = match load_model(model.as_deref()) {
                 Ok(m) => m.network().clone(),
-                Err(e) => return fail(e),
+                Err(e) => return fail(&e),
             };
             bench::run(
                 &network,
@@ -190,30 +190,31 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(msg) => fail(msg),
+        Err(e) => fail(&e),
     }
 }
 
-fn fail(msg: String) -> ExitCode {
-    eprintln!("mrbcr: {msg}");
+/// Prints `error` for the user and gives the tool's exit status for a failure (1).
+fn fail(error: &Error) -> ExitCode {
+    eprintln!("mrbcr: {error}");
     ExitCode::FAILURE
 }
 
-fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<(), String> {
+fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<()> {
     for suffix in [".index", ".data-00000-of-00001"] {
         let input = PathBuf::from(format!("{}{suffix}", prefix.display()));
         if deconvolve::same_file(&input, output) {
-            return Err(format!(
+            return Err(Error::InvalidInput(format!(
                 "refusing to write the model over the checkpoint's own file {}",
                 input.display()
-            ));
+            )));
         }
     }
-    let (weights, mut metadata) = import_tf_checkpoint(prefix).map_err(|e| e.to_string())?;
+    let (weights, mut metadata) = import_tf_checkpoint(prefix)?;
     if let Some(name) = name {
         metadata.name = name;
     }
-    save_model(output, &weights, &metadata).map_err(|e| e.to_string())?;
+    save_model(output, &weights, &metadata)?;
     println!(
         "wrote {} ({} tensors, {} parameters) from {}",
         output.display(),
@@ -227,15 +228,15 @@ fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<(), S
 /// The model file at `path`, or the bundled default model without one.
 ///
 /// # Errors
-/// The library's message if the file cannot be read or is not a model file.
-pub fn load_model(path: Option<&Path>) -> Result<Model, String> {
+/// The library's error if the file cannot be read or is not a model file.
+pub fn load_model(path: Option<&Path>) -> Result<Model> {
     match path {
-        Some(path) => Model::load(path).map_err(|e| e.to_string()),
+        Some(path) => Model::load(path),
         None => Ok(Model::bundled()),
     }
 }
 
-fn info(path: Option<&Path>) -> Result<(), String> {
+fn info(path: Option<&Path>) -> Result<()> {
     let model = load_model(path)?;
     let m = model.metadata();
     let or_unknown = |s: &str| {

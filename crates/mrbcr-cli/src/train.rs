@@ -14,6 +14,7 @@ use mrbcr::train::{
     train, AdamConfig, Initialization, MixedTraining, Progress, SimulatedTraining, TiffTraining,
     TrainConfig, TrainingSet, TruthScaling,
 };
+use mrbcr::Result;
 
 /// Arguments of `mrbcr train`.
 #[derive(Args)]
@@ -175,13 +176,12 @@ fn simulated_training(args: &TrainArgs) -> SimulatedTraining {
 }
 
 /// The training and validation data the arguments describe.
-fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
+fn training_set(args: &TrainArgs) -> Result<TrainingSet> {
     if let Some(real_dir) = &args.real {
         let real_list = match &args.real_list {
             Some(path) => RealImageList::read(path),
             None => RealImageList::parse(TRAINING_LIST, "the bundled training list"),
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         eprintln!(
             "making {} training and {} validation pairs of {} x {} from {} real files in {}, \
              {} and {} 3-D specimens, and simulating {} training and {} validation images ...",
@@ -225,8 +225,7 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
             simulated: simulated_training(args),
             normalization: Normalization::DEFAULT_PERCENTILE,
         }
-        .training_set(args.patch)
-        .map_err(|e| e.to_string());
+        .training_set(args.patch);
     }
     match (&args.low, &args.high) {
         (Some(low), Some(high)) => TiffTraining {
@@ -248,23 +247,21 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet, String> {
             simulated_training(args).training_set(args.patch)
         }
     }
-    .map_err(|e| e.to_string())
 }
 
 /// `mrbcr train`.
 ///
 /// # Errors
-/// A message for the user: bad settings or data, unreadable or unwritable files.
-pub fn run(args: &TrainArgs) -> Result<(), String> {
-    mrbcr::threads::with_worker_pool(args.threads, |pool| pool.install(|| train_with(args)))
-        .map_err(|e| e.to_string())?
+/// The library's error: bad settings or data, unreadable or unwritable files.
+pub fn run(args: &TrainArgs) -> Result<()> {
+    mrbcr::threads::with_worker_pool(args.threads, |pool| pool.install(|| train_with(args)))?
 }
 
 /// `mrbcr train` on the current thread pool: making the data, then training.
-fn train_with(args: &TrainArgs) -> Result<(), String> {
+fn train_with(args: &TrainArgs) -> Result<()> {
     let init = match &args.init {
         Some(path) if path.as_os_str() == "default" => Initialization::bundled(),
-        Some(path) => Initialization::from_model_file(path).map_err(|e| e.to_string())?,
+        Some(path) => Initialization::from_model_file(path)?,
         None => Initialization::fresh(args.init_seed),
     };
     let data = training_set(args)?;
@@ -307,7 +304,7 @@ fn train_with(args: &TrainArgs) -> Result<(), String> {
         let _ = std::io::stdout().flush();
         true
     };
-    let outcome = train(&config, &data, &init, args.resume, &mut log).map_err(|e| e.to_string())?;
+    let outcome = train(&config, &data, &init, args.resume, &mut log)?;
     println!(
         "done after {} steps{}; best validation loss {:.6} at step {}; model: {}",
         outcome.steps,
