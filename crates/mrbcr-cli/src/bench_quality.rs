@@ -2,6 +2,7 @@
 //! [`mrbcr::evaluate`], and their tables (and, for the real specimens, pictures).
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use clap::Args;
 use mrbcr::classical::planes_to_stack;
@@ -17,25 +18,28 @@ use mrbcr::{DeconvolveOptions, Error, Model, Normalization, Result};
 #[derive(Args)]
 pub struct BenchQualityArgs {
     /// Simulated images.
-    #[arg(long, default_value_t = 24)]
+    #[arg(long, default_value_t = SimulatedBenchmark::default().images)]
     count: usize,
     /// Image side, pixels.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = SimulatedBenchmark::default().size)]
     size: usize,
-    /// Seed of the simulated set.
-    #[arg(long, default_value_t = 2024)]
+    /// Seed of the simulated set (with `--real`: of the noise).
+    #[arg(long, default_value_t = SimulatedBenchmark::default().seed)]
     seed: u64,
     /// Most Richardson-Lucy iterations tried.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = SimulatedBenchmark::default().max_iterations)]
     max_iterations: usize,
     /// TV weight of the RL-TV row (0 leaves it out).
-    #[arg(long, default_value_t = 0.002)]
+    #[arg(long, default_value_t = SimulatedBenchmark::default().tv_lambda)]
     tv_lambda: f64,
     /// Photons at the brightest pixel, `MIN,MAX` (drawn log-uniformly per image).
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [20.0, 2000.0])]
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [
+        SimulatedBenchmark::default().peak_photons.0,
+        SimulatedBenchmark::default().peak_photons.1,
+    ])]
     photons: Vec<f64>,
     /// Camera pixel size in the sample, nm.
-    #[arg(long, default_value_t = 65.0)]
+    #[arg(long, default_value_t = SimulatedBenchmark::default().pixel_size_nm)]
     pixel_size: f64,
     /// Further m-rBCR model files to score (the bundled default model always is).
     #[arg(long)]
@@ -47,8 +51,9 @@ pub struct BenchQualityArgs {
     #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
     overlap: usize,
     /// Normalisation of the m-rBCR runs, as `mrbcr deconvolve --norm`.
-    #[arg(long, default_value = "percentile")]
-    norm: String,
+    #[arg(long, default_value_t = DeconvolveOptions::default().normalization,
+          value_parser = Normalization::from_str)]
+    norm: Normalization,
     /// Score on sharp real images held out from training, in this folder (the files of
     /// `--real-list`), under fixed microscopes, per image and on the mean, instead of on
     /// simulated images.
@@ -64,18 +69,38 @@ pub struct BenchQualityArgs {
     pictures: Option<PathBuf>,
 }
 
+impl BenchQualityArgs {
+    /// How the models run.
+    pub fn options(&self) -> DeconvolveOptions {
+        DeconvolveOptions {
+            tile: self.tile,
+            overlap: self.overlap,
+            normalization: self.norm,
+            ..DeconvolveOptions::default()
+        }
+    }
+
+    /// The simulated benchmark the arguments ask for.
+    pub fn benchmark(&self) -> SimulatedBenchmark {
+        SimulatedBenchmark {
+            images: self.count,
+            size: self.size,
+            seed: self.seed,
+            max_iterations: self.max_iterations,
+            tv_lambda: self.tv_lambda,
+            peak_photons: (self.photons[0], self.photons[1]),
+            pixel_size_nm: self.pixel_size,
+        }
+    }
+}
+
 /// `mrbcr bench-quality`: see the command's help.
 ///
 /// # Errors
 /// The library's error if a setting is out of range, a model or an image cannot be
 /// loaded, or a picture cannot be written.
 pub fn run(args: &BenchQualityArgs) -> Result<()> {
-    let options = DeconvolveOptions {
-        tile: args.tile,
-        overlap: args.overlap,
-        normalization: args.norm.parse::<Normalization>()?,
-        ..DeconvolveOptions::default()
-    };
+    let options = args.options();
     let models = std::iter::once(Ok(NamedModel {
         name: mrbcr::model::BUNDLED_MODEL_NAME.to_string(),
         model: Model::bundled(),
@@ -99,15 +124,7 @@ fn run_simulated_set(
     models: &[NamedModel],
     options: &DeconvolveOptions,
 ) -> Result<()> {
-    let bench = SimulatedBenchmark {
-        images: args.count,
-        size: args.size,
-        seed: args.seed,
-        max_iterations: args.max_iterations,
-        tv_lambda: args.tv_lambda,
-        peak_photons: (args.photons[0], args.photons[1]),
-        pixel_size_nm: args.pixel_size,
-    };
+    let bench = args.benchmark();
     println!(
         "simulating {} images of {} x {} (seed {}, {}-{} photons at the peak, {} nm pixels)...",
         args.count,
@@ -148,7 +165,9 @@ fn run_simulated_set(
                 format!("m-rBCR, {name}"),
                 format!(
                     "tile {}, overlap {}, {} normalisation",
-                    args.tile, args.overlap, args.norm
+                    args.tile,
+                    args.overlap,
+                    args.norm.short_form()
                 ),
             ),
         };

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use mrbcr::classical::psf::{born_wolf_psf, gaussian_psf, PsfParams};
+use mrbcr::classical::wiener::DEFAULT_NOISE_TO_SIGNAL;
 use mrbcr::classical::{
     map_planes, planes_to_stack, richardson_lucy, stack_planes, wiener, RichardsonLucyParams,
 };
@@ -29,25 +30,25 @@ pub enum PsfModel {
 #[derive(Args, Clone, Debug)]
 pub struct OpticsArgs {
     /// Numerical aperture of the objective.
-    #[arg(long, default_value_t = 1.4)]
+    #[arg(long, default_value_t = PsfParams::default().numerical_aperture)]
     na: f64,
     /// Emission wavelength, nm.
-    #[arg(long, default_value_t = 520.0)]
+    #[arg(long, default_value_t = PsfParams::default().wavelength_nm)]
     wavelength: f64,
     /// Refractive index of the immersion medium.
-    #[arg(long, default_value_t = 1.515)]
+    #[arg(long, default_value_t = PsfParams::default().refractive_index)]
     refractive_index: f64,
     /// Pixel size in the sample plane, nm.
-    #[arg(long, default_value_t = 65.0)]
+    #[arg(long, default_value_t = PsfParams::default().pixel_size_nm)]
     pixel_size: f64,
     /// Defocus, nm.
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = PsfParams::default().defocus_nm, allow_hyphen_values = true)]
     defocus: f64,
     /// PSF side, pixels.
-    #[arg(long, default_value_t = 65)]
+    #[arg(long, default_value_t = PsfParams::default().width)]
     psf_size: usize,
     /// Points per pixel side integrated over.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = PsfParams::default().oversampling)]
     oversampling: usize,
     /// The PSF model.
     #[arg(long, value_enum, default_value_t = PsfModel::BornWolf)]
@@ -55,8 +56,9 @@ pub struct OpticsArgs {
 }
 
 impl OpticsArgs {
-    fn psf(&self) -> Result<Array2<f32>> {
-        let params = PsfParams {
+    /// The PSF's parameters.
+    pub fn params(&self) -> PsfParams {
+        PsfParams {
             numerical_aperture: self.na,
             wavelength_nm: self.wavelength,
             refractive_index: self.refractive_index,
@@ -65,7 +67,11 @@ impl OpticsArgs {
             width: self.psf_size,
             height: self.psf_size,
             oversampling: self.oversampling,
-        };
+        }
+    }
+
+    fn psf(&self) -> Result<Array2<f32>> {
+        let params = self.params();
         match self.psf_model {
             PsfModel::BornWolf => born_wolf_psf(&params),
             PsfModel::Gaussian => gaussian_psf(&params),
@@ -77,7 +83,7 @@ impl OpticsArgs {
 #[derive(Args)]
 pub struct PsfArgs {
     #[command(flatten)]
-    optics: OpticsArgs,
+    pub optics: OpticsArgs,
     /// The 32-bit float TIFF to write.
     #[arg(short, long)]
     output: PathBuf,
@@ -99,20 +105,30 @@ pub struct DeconvolutionInput {
     #[arg(long, default_value_t = 0.0)]
     offset: f32,
     #[command(flatten)]
-    optics: OpticsArgs,
+    pub optics: OpticsArgs,
 }
 
 /// Arguments of `mrbcr rl`.
 #[derive(Args)]
 pub struct RlArgs {
     #[command(flatten)]
-    input: DeconvolutionInput,
+    pub input: DeconvolutionInput,
     /// Iterations.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = RichardsonLucyParams::default().iterations)]
     iterations: usize,
     /// Total-variation weight (0: plain Richardson-Lucy; about 0.002 is typical).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = RichardsonLucyParams::default().tv_lambda)]
     tv_lambda: f64,
+}
+
+impl RlArgs {
+    /// The Richardson-Lucy settings the arguments ask for.
+    pub fn params(&self) -> RichardsonLucyParams {
+        RichardsonLucyParams {
+            iterations: self.iterations,
+            tv_lambda: self.tv_lambda,
+        }
+    }
 }
 
 /// Arguments of `mrbcr wiener`.
@@ -121,8 +137,8 @@ pub struct WienerArgs {
     #[command(flatten)]
     input: DeconvolutionInput,
     /// Noise-to-signal ratio (regularisation).
-    #[arg(long, default_value_t = 0.01)]
-    nsr: f64,
+    #[arg(long, default_value_t = DEFAULT_NOISE_TO_SIGNAL)]
+    pub nsr: f64,
 }
 
 /// Arguments of `mrbcr simulate`.
@@ -139,8 +155,19 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Image side, pixels.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = SimulationParams::default().width)]
     size: usize,
+}
+
+impl SimulateArgs {
+    /// The simulator's settings the arguments ask for.
+    pub fn params(&self) -> SimulationParams {
+        SimulationParams {
+            width: self.size,
+            height: self.size,
+            ..SimulationParams::default()
+        }
+    }
 }
 
 /// Arguments of `mrbcr eval`.
@@ -212,10 +239,7 @@ fn deconvolve_file(
 /// A message for the user if a file cannot be read or written or a setting is out
 /// of range.
 pub fn run_rl(args: &RlArgs) -> Result<()> {
-    let params = RichardsonLucyParams {
-        iterations: args.iterations,
-        tv_lambda: args.tv_lambda,
-    };
+    let params = args.params();
     deconvolve_file(&args.input, |image, psf| {
         richardson_lucy(image, psf, &params, None)
     })
@@ -234,11 +258,7 @@ pub fn run_wiener(args: &WienerArgs) -> Result<()> {
 /// # Errors
 /// A message for the user if the folder or a file cannot be written.
 pub fn run_simulate(args: &SimulateArgs) -> Result<()> {
-    let params = SimulationParams {
-        width: args.size,
-        height: args.size,
-        ..SimulationParams::default()
-    };
+    let params = args.params();
     let pairs = simulate_set(&params, args.seed, args.count)?;
     std::fs::create_dir_all(&args.output).map_err(|e| Error::io(&args.output, e))?;
     for (i, pair) in pairs.iter().enumerate() {

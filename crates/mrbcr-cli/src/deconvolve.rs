@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
@@ -44,25 +45,41 @@ pub struct DeconvolveArgs {
     overlap: usize,
     /// Normalisation: percentile (1 and 99.8), percentile:LOW:HIGH, minmax,
     /// per-tile-minmax (the authors' scheme) or none.
-    #[arg(long, default_value = "percentile")]
-    norm: String,
+    #[arg(long, default_value_t = DeconvolveOptions::default().normalization,
+          value_parser = Normalization::from_str)]
+    norm: Normalization,
     /// Intensity scale of the result: input (mapped back to the input's values) or
     /// normalized (the network's range, float outputs only).
-    #[arg(long, default_value = "input")]
-    output_range: String,
+    #[arg(long, default_value_t = DeconvolveOptions::default().output_range,
+          value_parser = OutputRange::from_str)]
+    output_range: OutputRange,
     /// Pixel type of the output.
     #[arg(long, value_enum, default_value_t = OutputType::F32)]
     output_type: OutputType,
     /// Worker threads (0: all cores).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DeconvolveOptions::default().threads)]
     threads: usize,
     /// Most working memory for the tiles, MiB (0: what the system has available). A
     /// low limit runs fewer tiles at once; a tile that alone needs more is refused.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = DeconvolveOptions::default().memory_limit >> 20)]
     memory_limit: u64,
     /// No progress display.
     #[arg(short, long)]
     quiet: bool,
+}
+
+impl DeconvolveArgs {
+    /// The options the arguments ask for.
+    pub fn options(&self) -> DeconvolveOptions {
+        DeconvolveOptions {
+            tile: self.tile,
+            overlap: self.overlap,
+            normalization: self.norm,
+            output_range: self.output_range,
+            threads: self.threads,
+            memory_limit: self.memory_limit.saturating_mul(1 << 20),
+        }
+    }
 }
 
 /// True if `a` and `b` name the same file (an existing file through any path, or the
@@ -85,14 +102,7 @@ pub fn run(args: &DeconvolveArgs) -> Result<()> {
             args.input.display()
         )));
     }
-    let options = DeconvolveOptions {
-        tile: args.tile,
-        overlap: args.overlap,
-        normalization: args.norm.parse::<Normalization>()?,
-        output_range: args.output_range.parse::<OutputRange>()?,
-        threads: args.threads,
-        memory_limit: args.memory_limit.saturating_mul(1 << 20),
-    };
+    let options = args.options();
     options.validate()?;
     let model = crate::load_model(args.model.as_deref())?;
     if let Ok(expected) = model

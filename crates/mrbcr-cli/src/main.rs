@@ -5,6 +5,8 @@ mod bench_images;
 mod bench_quality;
 mod classical;
 mod deconvolve;
+#[cfg(test)]
+mod default_drift;
 mod signals;
 mod train;
 
@@ -112,7 +114,13 @@ enum Command {
 
 fn main() -> ExitCode {
     signals::install();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => match library_error(&e) {
+            Some(error) => return fail(error),
+            None => e.exit(),
+        },
+    };
     let result = match cli.command {
         Command::Deconvolve(args) => deconvolve::run(&args),
         Command::Psf(args) => classical::run_psf(&args),
@@ -192,6 +200,15 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),
     }
+}
+
+/// The library's error behind a value clap refused (a `--norm` or `--output-range`
+/// the core does not parse), so that it is reported as every other library error is.
+fn library_error(error: &clap::Error) -> Option<&Error> {
+    if error.kind() != clap::error::ErrorKind::ValueValidation {
+        return None;
+    }
+    std::error::Error::source(error)?.downcast_ref::<Error>()
 }
 
 /// Prints `error` for the user and gives the tool's exit status for a failure (1).

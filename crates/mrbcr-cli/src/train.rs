@@ -39,7 +39,7 @@ pub struct TrainArgs {
     #[arg(long)]
     same_units: bool,
     /// Share of the TIFF pairs held out for validation (the last ones).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = TiffTraining::DEFAULT_VALIDATION_FRACTION)]
     val_fraction: f64,
     /// Train on pairs made from the sharp real images in this folder (the files of
     /// `--real-list`), mixed with `--sim-images` simulated ones; every whole image is
@@ -80,51 +80,64 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 256)]
     real_size: usize,
     /// Simulated training images (drawn once, patches are cut from them).
-    #[arg(long, default_value_t = 192)]
+    #[arg(long, default_value_t = SimulatedTraining::default().images)]
     sim_images: usize,
     /// Simulated validation images (another seed).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = SimulatedTraining::default().validation_images)]
     sim_val_images: usize,
     /// Side of the simulated images, pixels.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = SimulatedTraining::default().params.width)]
     sim_size: usize,
     /// Seed of the simulated training images (validation uses seed + 1).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = SimulatedTraining::default().seed)]
     sim_seed: u64,
     /// Numerical aperture range `MIN,MAX`.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [1.1, 1.4])]
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [
+        SimulatedTraining::default().params.numerical_aperture.0,
+        SimulatedTraining::default().params.numerical_aperture.1,
+    ])]
     na: Vec<f64>,
     /// Emission wavelength range, nm, `MIN,MAX`.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [500.0, 620.0])]
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [
+        SimulatedTraining::default().params.wavelength_nm.0,
+        SimulatedTraining::default().params.wavelength_nm.1,
+    ])]
     wavelength: Vec<f64>,
     /// Camera pixel sizes in the sample, nm, `A,B,...`: the simulated images are
     /// shared out among them evenly (each size's share has its own seeds: the
     /// `k`-th size adds `100 k` to both).
-    #[arg(long, value_delimiter = ',', num_args = 1.., default_values_t = [65.0])]
+    #[arg(long, value_delimiter = ',', num_args = 1..,
+          default_values_t = SimulatedTraining::default().pixel_sizes_nm)]
     pixel_size: Vec<f64>,
     /// Photons at the brightest pixel, `MIN,MAX` (drawn log-uniformly).
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [10.0, 5000.0])]
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [
+        SimulatedTraining::default().params.peak_photons.0,
+        SimulatedTraining::default().params.peak_photons.1,
+    ])]
     photons: Vec<f64>,
     /// Background photons per pixel, `MIN,MAX`.
-    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [0.0, 20.0])]
+    #[arg(long, value_delimiter = ',', num_args = 2, default_values_t = [
+        SimulatedTraining::default().params.background_photons.0,
+        SimulatedTraining::default().params.background_photons.1,
+    ])]
     background: Vec<f64>,
     /// Side of the square training patches (multiple of 4).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = TrainConfig::default().patch_size)]
     patch: usize,
     /// Patches per step.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
     batch: usize,
     /// Total steps (a resumed run counts the earlier ones).
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = TrainConfig::default().max_steps)]
     steps: u64,
     /// Adam's learning rate (of the first step, with `--lr-final`).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = TrainConfig::default().adam.learning_rate)]
     lr: f64,
     /// Decay the learning rate along a cosine from `--lr` to this at the last step.
     #[arg(long)]
     lr_final: Option<f64>,
     /// Seed of the patch draws and augmentation.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
     seed: u64,
     /// No random flips and rotations.
     #[arg(long)]
@@ -133,23 +146,23 @@ pub struct TrainArgs {
     #[arg(long)]
     no_noise: bool,
     /// A progress line every N steps.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = TrainConfig::default().log_every)]
     log_every: u64,
     /// Validate every N steps (0: never).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = TrainConfig::default().validate_every)]
     validate_every: u64,
     /// Stop after this many validations without improvement (0: never).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = TrainConfig::default().patience)]
     patience: usize,
     /// Save a checkpoint every N steps.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = TrainConfig::default().checkpoint_every)]
     checkpoint_every: u64,
     /// Start from this model file (fine-tuning) instead of fresh weights; `default`
     /// starts from the bundled default model.
     #[arg(long)]
     init: Option<PathBuf>,
     /// Seed of the fresh (Glorot-uniform) weights.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = Initialization::DEFAULT_SEED)]
     init_seed: u64,
     /// Worker threads (0: all cores).
     #[arg(long, default_value_t = 0)]
@@ -157,7 +170,7 @@ pub struct TrainArgs {
 }
 
 /// The simulated set the arguments describe.
-fn simulated_training(args: &TrainArgs) -> SimulatedTraining {
+pub fn simulated_training(args: &TrainArgs) -> SimulatedTraining {
     SimulatedTraining {
         params: SimulationParams {
             width: args.sim_size,
@@ -172,6 +185,43 @@ fn simulated_training(args: &TrainArgs) -> SimulatedTraining {
         images: args.sim_images,
         validation_images: args.sim_val_images,
         seed: args.sim_seed,
+    }
+}
+
+/// The user's TIFF pairs the arguments describe, if `--low` and `--high` are given.
+pub fn tiff_training(args: &TrainArgs) -> Option<TiffTraining> {
+    let (low, high) = (args.low.as_ref()?, args.high.as_ref()?);
+    Some(TiffTraining {
+        low: low.clone(),
+        high: high.clone(),
+        validation_fraction: args.val_fraction,
+        truth_scaling: if args.same_units {
+            TruthScaling::LikeInput
+        } else {
+            TruthScaling::OwnMinMax
+        },
+    })
+}
+
+/// The settings of the run the arguments describe.
+pub fn train_config(args: &TrainArgs) -> TrainConfig {
+    TrainConfig {
+        patch_size: args.patch,
+        batch_size: args.batch,
+        max_steps: args.steps,
+        final_learning_rate: args.lr_final,
+        adam: AdamConfig {
+            learning_rate: args.lr,
+            ..AdamConfig::default()
+        },
+        seed: args.seed,
+        flips: !args.no_flips,
+        noise: !args.no_noise,
+        log_every: args.log_every,
+        validate_every: args.validate_every,
+        patience: args.patience,
+        checkpoint_every: args.checkpoint_every,
+        output_dir: args.output_dir.clone(),
     }
 }
 
@@ -227,19 +277,9 @@ fn training_set(args: &TrainArgs) -> Result<TrainingSet> {
         }
         .training_set(args.patch);
     }
-    match (&args.low, &args.high) {
-        (Some(low), Some(high)) => TiffTraining {
-            low: low.clone(),
-            high: high.clone(),
-            validation_fraction: args.val_fraction,
-            truth_scaling: if args.same_units {
-                TruthScaling::LikeInput
-            } else {
-                TruthScaling::OwnMinMax
-            },
-        }
-        .training_set(args.patch, args.validate_every > 0),
-        _ => {
+    match tiff_training(args) {
+        Some(tiff) => tiff.training_set(args.patch, args.validate_every > 0),
+        None => {
             eprintln!(
                 "simulating {} training and {} validation images of {} x {} ...",
                 args.sim_images, args.sim_val_images, args.sim_size, args.sim_size
@@ -265,24 +305,7 @@ fn train_with(args: &TrainArgs) -> Result<()> {
         None => Initialization::fresh(args.init_seed),
     };
     let data = training_set(args)?;
-    let config = TrainConfig {
-        patch_size: args.patch,
-        batch_size: args.batch,
-        max_steps: args.steps,
-        final_learning_rate: args.lr_final,
-        adam: AdamConfig {
-            learning_rate: args.lr,
-            ..AdamConfig::default()
-        },
-        seed: args.seed,
-        flips: !args.no_flips,
-        noise: !args.no_noise,
-        log_every: args.log_every,
-        validate_every: args.validate_every,
-        patience: args.patience,
-        checkpoint_every: args.checkpoint_every,
-        output_dir: args.output_dir.clone(),
-    };
+    let config = train_config(args);
     eprintln!(
         "training on {} images ({} validation patches), batches of {} patches of {} x {}, up to {} steps, into {}",
         data.train.len(),

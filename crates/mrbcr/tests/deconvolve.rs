@@ -599,3 +599,32 @@ fn a_tile_that_needs_more_than_the_memory_limit_is_refused_before_it_starts() {
     let free = run(&image, &options(64, 16, Normalization::default()));
     assert!(values(&small) == values(&free));
 }
+
+#[test]
+fn normalization_and_output_range_text_round_trips() {
+    for text in [
+        "percentile",
+        "percentile:2:99.5",
+        "minmax",
+        "per-tile-minmax",
+        "none",
+    ] {
+        let n: Normalization = text.parse().unwrap();
+        assert_eq!(n.to_string().parse::<Normalization>().unwrap(), n, "{text}");
+        assert_eq!(n.short_form(), text);
+    }
+    assert_eq!(
+        Normalization::DEFAULT_PERCENTILE.to_string(),
+        "percentile:1:99.8"
+    );
+    assert_eq!(
+        "percentile:1:99.8"
+            .parse::<Normalization>()
+            .unwrap()
+            .short_form(),
+        "percentile"
+    );
+    for range in [OutputRange::Input, OutputRange::Normalized] {
+        assert_eq!(range.to_string().parse::<OutputRange>().unwrap(), range);
+    }
+}

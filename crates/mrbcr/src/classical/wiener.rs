@@ -19,6 +19,9 @@ use super::padding::MirrorPadding;
 use super::psf::normalize_psf;
 use crate::error::{Error, Result};
 
+/// The noise-to-signal ratio the front ends use when none is given.
+pub const DEFAULT_NOISE_TO_SIGNAL: f64 = 0.01;
+
 /// Deconvolves `image` with `psf` (any size; scaled to sum 1 here) by Wiener
 /// filtering with noise-to-signal ratio `noise_to_signal` (`K` above, at least 0;
 /// typical values 1e-4 to 1e-1, larger for noisier images).

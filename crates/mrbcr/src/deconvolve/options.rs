@@ -41,6 +41,16 @@ impl Normalization {
         high: 99.8,
     };
 
+    /// The shortest textual form that parses back to this normalisation: `percentile`
+    /// for [`Normalization::DEFAULT_PERCENTILE`], otherwise what `Display` writes.
+    pub fn short_form(&self) -> String {
+        if *self == Normalization::DEFAULT_PERCENTILE {
+            "percentile".to_string()
+        } else {
+            self.to_string()
+        }
+    }
+
     /// Checks the percentiles.
     ///
     /// # Errors

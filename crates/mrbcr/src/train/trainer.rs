@@ -117,6 +117,10 @@ pub struct Initialization {
 }
 
 impl Initialization {
+    /// The seed of fresh weights when none is given (that of `mrbcr train` and the C
+    /// interface).
+    pub const DEFAULT_SEED: u64 = 1;
+
     /// Fresh Glorot-uniform weights with zero biases, drawn with `seed`.
     pub fn fresh(seed: u64) -> Initialization {
         Initialization {
