@@ -6,8 +6,8 @@
 use std::ffi::{c_char, c_int, c_void};
 
 use super::model::{path_parameter, LoadedModel};
-use super::{guard, guard_value, mrbcr_model, mrbcr_status, non_null, non_null_mut, FfiResult};
 use super::mrbcr_simulation_params;
+use super::{guard, guard_value, mrbcr_model, mrbcr_status, non_null, non_null_mut, FfiResult};
 use mrbcr::model::Model;
 use mrbcr::simulate::SimulationParams;
 use mrbcr::threads::with_worker_pool;
