@@ -41,7 +41,7 @@ class MrbcrModelTest {
 
     @Test
     void theBundledLibraryIsForThisPlatform() {
-        assertEquals("linux_64", NativeLibraryLoader.platform());
+        assertEquals("linux_64", NativeLibraryLoader.platform(System.getProperty("os.name"), System.getProperty("os.arch")));
         assertEquals("0.1.0", MrbcrModel.libraryVersion());
     }
 
