@@ -24,6 +24,10 @@ import java.util.List;
  * the same way if the recorder is on; a macro that gives no options string runs with the
  * defaults instead of waiting forever on a dialog.
  *
+ * <p>The dialog also has a Help button ({@code help.html}), says that each plane is
+ * restored on its own in 2-D and which sampling the model in the field suits ({@link
+ * PixelSizeGuide}), and warns when the image's calibration is outside it.
+ *
  * <p>The macro keys are the first word of each label: {@code model} (a model file; empty
  * or absent: the default model bundled in the library), {@code normalization}
  * ({@code percentile}, {@code minmax}, {@code per-tile-minmax}, {@code none}), {@code low},
