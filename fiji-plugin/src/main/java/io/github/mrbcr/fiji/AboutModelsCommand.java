@@ -25,7 +25,7 @@ public final class AboutModelsCommand implements PlugIn {
         if (path == null) {
             return;
         }
-        try (MrbcrModel model = DeconvolveCommand.openModel(path)) {
+        try (MrbcrModel model = MrbcrModel.open(path)) {
             String text = describe(model);
             if (Macro.getOptions() != null || Unattended.noDialogs()) {
                 IJ.log(text);

@@ -6,14 +6,14 @@ import ij.Macro;
 import ij.WindowManager;
 import ij.macro.Interpreter;
 import ij.plugin.PlugIn;
-import java.nio.file.Path;
 
 /**
- * Plugins &gt; Deconvolution &gt; m-rBCR &gt; Deconvolve (m-rBCR): asks for the options
- * ({@link DeconvolveDialog}), restores the current image ({@link DeconvolveRunner}) with the
- * chosen model file, or the model bundled in the library when none is given, and shows
- * the result. Esc cancels; errors, running out of memory included, are reported with
- * their reason and stop a running macro ({@link #fail(String)}).
+ * Plugins &gt; Deconvolution &gt; m-rBCR &gt; Deconvolve (m-rBCR), the ImageJ 1 command:
+ * asks for the options ({@link DeconvolveDialog}; in a macro, reads them from its options
+ * string), restores the current image with {@link DeconvolveRunner#restore} (the code path
+ * the SciJava command {@link DeconvolveScijavaCommand} runs too) and shows the result. Esc
+ * cancels; errors, running out of memory included, are reported with their reason and
+ * stop a running macro ({@link #fail(String)}).
  */
 public final class DeconvolveCommand implements PlugIn {
     @Override
@@ -22,7 +22,7 @@ public final class DeconvolveCommand implements PlugIn {
         // dialog nobody can close in ImageJ -batch.
         ImagePlus imp = WindowManager.getCurrentImage();
         if (imp == null) {
-            fail("there is no image to restore: open one first");
+            fail(DeconvolveRunner.NO_IMAGE);
             return;
         }
         if (imp.getBitDepth() == 24) {
@@ -41,16 +41,14 @@ public final class DeconvolveCommand implements PlugIn {
         }
         IJ.resetEscape();
         long start = System.nanoTime();
-        try (MrbcrModel model = openModel(options.modelPath)) {
-            ImagePlus result = DeconvolveRunner.run(imp, model, options, new ImageJProgress());
+        try {
+            ImagePlus result = DeconvolveRunner.restore(imp, options, new ImageJProgress());
             result.show();
             IJ.showStatus(String.format("m-rBCR: done in %.1f s", (System.nanoTime() - start) / 1e9));
         } catch (MrbcrCancelledException e) {
             IJ.showStatus("m-rBCR: cancelled, no result");
-        } catch (MrbcrException | LinkageError e) {
+        } catch (MrbcrException e) {
             fail(e.getMessage());
-        } catch (OutOfMemoryError e) {
-            fail(outOfMemoryMessage(imp, options));
         } catch (RuntimeException e) {
             if (Macro.MACRO_CANCELED.equals(e.getMessage())) {
                 throw e; // ImageJ stopping the macro
@@ -59,33 +57,6 @@ public final class DeconvolveCommand implements PlugIn {
         } finally {
             IJ.showProgress(1.0);
         }
-    }
-
-    /**
-     * The message for Java running out of memory: what the result needs, and ImageJ's
-     * limit.
-     */
-    static String outOfMemoryMessage(ImagePlus imp, DeconvolveOptions options) {
-        long planes = options.currentPlaneOnly ? 1 : imp.getStackSize();
-        int bits = options.outputType == DeconvolveOptions.OutputType.SAME ? imp.getBitDepth() : 32;
-        long resultMb = (planes * imp.getWidth() * imp.getHeight() * (bits / 8) + (1 << 20) - 1) >> 20;
-        long maxMb = Runtime.getRuntime().maxMemory() >> 20;
-        return "Java ran out of memory restoring \"" + imp.getTitle() + "\" (its result alone needs "
-                + resultMb + " MB; ImageJ may use at most " + maxMb
-                + " MB: raise it in Edit > Options > Memory & Threads, or restore fewer planes at once). No result.";
-    }
-
-    /**
-     * The model a "Model file" field names: that file, or the bundled default model when
-     * the field is empty (or only blanks).
-     *
-     * @param modelPath the field's value ({@code model=} in a macro)
-     * @return the model, to close
-     * @throws MrbcrException if the file cannot be read or is not a model file
-     */
-    static MrbcrModel openModel(String modelPath) throws MrbcrException {
-        String path = modelPath == null ? "" : modelPath.trim();
-        return path.isEmpty() ? MrbcrModel.bundled() : MrbcrModel.load(Path.of(path));
     }
 
     /**

@@ -5,6 +5,11 @@ import ij.Macro;
 import ij.gui.GenericDialog;
 import ij.plugin.frame.Recorder;
 import ij.util.Tools;
+import java.awt.Color;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,6 +23,10 @@ import java.util.List;
  * ({@link Macro#getOptions()}) the way GenericDialog reads them in a macro, and recorded
  * the same way if the recorder is on; a macro that gives no options string runs with the
  * defaults instead of waiting forever on a dialog.
+ *
+ * <p>The dialog also has a Help button ({@code help.html}), says that each plane is
+ * restored on its own in 2-D and which sampling the model in the field suits ({@link
+ * PixelSizeGuide}), and warns when the image's calibration is outside it.
  *
  * <p>The macro keys are the first word of each label: {@code model} (a model file; empty
  * or absent: the default model bundled in the library), {@code normalization}
@@ -36,8 +45,13 @@ public final class DeconvolveDialog {
     static final String NORMALIZATION = "Normalization";
     static final String LOW = "Low percentile";
     static final String HIGH = "High percentile";
-    static final String TILE = "Tile size (0 = whole plane)";
+    /** The first line on what the network does with the image. */
+    static final String PLANES_NOTE =
+            "m-rBCR restores each plane on its own, in 2-D: a Z-stack is not deconvolved in 3-D.";
+    static final String TILE = "Tile size";
+    static final String TILE_UNITS = "pixels: a multiple of 4, at least 32 (0 = whole plane)";
     static final String OVERLAP = "Overlap";
+    static final String OVERLAP_UNITS = "pixels, less than the tile size";
     static final String THREADS = "Threads (0 = all cores)";
     static final String OUTPUT = "Output type";
     static final String CURRENT = "Current plane only";
@@ -54,13 +68,16 @@ public final class DeconvolveDialog {
      *     valid (an unknown choice, a number that is not a number)
      */
     public static DeconvolveOptions ask(ImagePlus imp) {
-        Form form = Unattended.noDialogs() ? new MacroForm(Macro.getOptions()) : new DialogForm();
+        boolean dialog = !Unattended.noDialogs();
+        Form form = dialog ? new DialogForm() : new MacroForm(Macro.getOptions());
         DeconvolveOptions defaults = DeconvolveOptions.remembered();
         if (Macro.getOptions() != null) {
             // A macro without model= runs the bundled model, not a file remembered from the dialog.
             defaults.modelPath = "";
         }
-        DeconvolveOptions options = read(form, defaults, imp.getStackSize() > 1);
+        PixelSizeGuide guide = dialog && Macro.getOptions() == null ? guide(defaults.modelPath) : null;
+        DeconvolveOptions options = read(form, defaults, imp.getStackSize() > 1,
+                guide == null ? null : guide.expectation(), guide == null ? null : guide.warning(imp.getCalibration()));
         if (options != null && Macro.getOptions() == null) {
             options.remember();
         }
@@ -68,19 +85,39 @@ public final class DeconvolveDialog {
     }
 
     /**
+     * The pixel sizes the model in the field suits ({@link PixelSizeGuide}), or null if it
+     * cannot be loaded or its metadata does not say.
+     */
+    private static PixelSizeGuide guide(String modelPath) {
+        try (MrbcrModel model = MrbcrModel.open(modelPath)) {
+            return PixelSizeGuide.fromMetadata(model.metadata());
+        } catch (MrbcrException | LinkageError e) {
+            return null; // the command reports the problem when it runs
+        }
+    }
+
+    /**
      * Shows {@code defaults} in {@code form} and reads the answer.
      *
+     * @param expectation what the model suits ({@link PixelSizeGuide#expectation()}), or null
+     * @param warning what is wrong with the image's calibration for it, or null
      * @return the options, or null if cancelled
      */
-    static DeconvolveOptions read(Form form, DeconvolveOptions defaults, boolean isStack) {
+    static DeconvolveOptions read(
+            Form form, DeconvolveOptions defaults, boolean isStack, String expectation, String warning) {
+        form.addHelp(helpPage());
         form.addFile(MODEL, defaults.modelPath);
         form.addMessage(MODEL_HELP);
+        form.addMessage(expectation == null ? PLANES_NOTE : PLANES_NOTE + "\n" + expectation);
+        if (warning != null) {
+            form.addWarning(warning);
+        }
         form.addChoice(NORMALIZATION, texts(DeconvolveOptions.Normalization.values()), defaults.normalization.text);
-        form.addNumber(LOW, defaults.lowPercentile);
-        form.addNumber(HIGH, defaults.highPercentile);
-        form.addNumber(TILE, defaults.tile);
-        form.addNumber(OVERLAP, defaults.overlap);
-        form.addNumber(THREADS, defaults.threads);
+        form.addNumber(LOW, defaults.lowPercentile, "%");
+        form.addNumber(HIGH, defaults.highPercentile, "%");
+        form.addNumber(TILE, defaults.tile, TILE_UNITS);
+        form.addNumber(OVERLAP, defaults.overlap, OVERLAP_UNITS);
+        form.addNumber(THREADS, defaults.threads, "");
         form.addChoice(OUTPUT, texts(DeconvolveOptions.OutputType.values()), defaults.outputType.text);
         if (isStack) {
             form.addCheckbox(CURRENT, defaults.currentPlaneOnly);
@@ -101,6 +138,27 @@ public final class DeconvolveDialog {
         return o;
     }
 
+    /**
+     * The Help button's page: {@code help.html} beside this class in the jar (shown by
+     * ImageJ's HTML viewer, also offline).
+     */
+    static String helpPage() {
+        try (InputStream in = DeconvolveDialog.class.getResourceAsStream("help.html")) {
+            if (in == null) {
+                throw new IllegalStateException("help.html is missing from the jar");
+            }
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            byte[] buffer = new byte[8192];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                bytes.write(buffer, 0, n);
+            }
+            return new String(bytes.toByteArray(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read help.html from the jar: " + e.getMessage(), e);
+        }
+    }
+
     private static String[] texts(DeconvolveOptions.Normalization[] values) {
         return Arrays.stream(values).map(v -> v.text).toArray(String[]::new);
     }
@@ -111,14 +169,21 @@ public final class DeconvolveDialog {
 
     /** The fields of a dialog, added then read back in the same order. */
     interface Form {
+        /** The Help button's page (HTML). */
+        void addHelp(String html);
+
         void addFile(String label, String value);
 
         /** A line of explanation (not a field: nothing to read back). */
         void addMessage(String text);
 
+        /** A warning, shown in red (not a field). */
+        void addWarning(String text);
+
         void addChoice(String label, String[] items, String value);
 
-        void addNumber(String label, double value);
+        /** A number field; {@code units} is shown after it (its unit and limits). */
+        void addNumber(String label, double value, String units);
 
         void addCheckbox(String label, boolean value);
 
@@ -140,6 +205,11 @@ public final class DeconvolveDialog {
         private final GenericDialog dialog = new GenericDialog(TITLE);
 
         @Override
+        public void addHelp(String html) {
+            dialog.addHelp(html);
+        }
+
+        @Override
         public void addFile(String label, String value) {
             dialog.addFileField(label, value, 40);
         }
@@ -150,13 +220,18 @@ public final class DeconvolveDialog {
         }
 
         @Override
+        public void addWarning(String text) {
+            dialog.addMessage(text, null, new Color(0xb0, 0, 0));
+        }
+
+        @Override
         public void addChoice(String label, String[] items, String value) {
             dialog.addChoice(label, items, value);
         }
 
         @Override
-        public void addNumber(String label, double value) {
-            dialog.addNumericField(label, value, value == Math.rint(value) ? 0 : 1);
+        public void addNumber(String label, double value, String units) {
+            dialog.addNumericField(label, value, value == Math.rint(value) ? 0 : 1, 6, units);
         }
 
         @Override
@@ -212,6 +287,11 @@ public final class DeconvolveDialog {
         }
 
         @Override
+        public void addHelp(String html) {
+            // nothing to show in a macro
+        }
+
+        @Override
         public void addFile(String label, String value) {
             fields.add(new String[] {label, value});
         }
@@ -219,6 +299,11 @@ public final class DeconvolveDialog {
         @Override
         public void addMessage(String text) {
             // nothing to show or read in a macro
+        }
+
+        @Override
+        public void addWarning(String text) {
+            // nothing to show in a macro
         }
 
         @Override
@@ -233,7 +318,7 @@ public final class DeconvolveDialog {
         }
 
         @Override
-        public void addNumber(String label, double value) {
+        public void addNumber(String label, double value, String units) {
             fields.add(new String[] {label, DeconvolveOptions.number(value)});
         }
 

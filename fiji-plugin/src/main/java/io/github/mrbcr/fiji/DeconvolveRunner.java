@@ -3,21 +3,72 @@ package io.github.mrbcr.fiji;
 import ij.CompositeImage;
 import ij.ImagePlus;
 import ij.ImageStack;
+import ij.gui.Overlay;
 import ij.gui.Roi;
 import ij.measure.Calibration;
 import ij.process.ImageProcessor;
+import ij.process.LUT;
 import java.awt.Rectangle;
 
 /**
- * The work of "Deconvolve (m-rBCR)", without any dialog: restores an image into a new
- * one. Every channel, slice and frame of a stack or hyperstack is restored (or only the
+ * The work of "Deconvolve (m-rBCR)", without any dialog, for both its commands (the
+ * ImageJ 1 one, {@link DeconvolveCommand}, and the SciJava one, {@link
+ * DeconvolveScijavaCommand}): restores an image into a new one. Every channel, slice and frame of a stack or hyperstack is restored (or only the
  * displayed plane, if asked); an area selection restricts the work to its bounding
  * rectangle. The result is titled {@code <title>-mrbcr} and keeps the input's
- * calibration, dimensions, hyperstack ordering, channel colours and slice labels; the
+ * calibration, dimensions, hyperstack ordering, slice labels, colours (a composite's
+ * channel colours; a single-channel image's LUT, inverted or not; the displayed channel's
+ * colour when only the displayed plane is restored) and overlay (moved with the
+ * selection's origin; only the displayed plane's, when only that plane is restored); the
  * input is never modified.
  */
 public final class DeconvolveRunner {
+    /** The message when there is no image to restore. */
+    static final String NO_IMAGE = "there is no image to restore: open one first";
+
     private DeconvolveRunner() {}
+
+    /**
+     * Restores {@code imp} with the model {@code options} names ({@link
+     * MrbcrModel#open(String)}: a file, or the bundled model): the one code path of both
+     * commands.
+     *
+     * @param imp an 8-bit, 16-bit or 32-bit grayscale image, stack or hyperstack
+     * @param options the options
+     * @param progress told the progress after each tile, may cancel; may be null
+     * @return the restored image, not shown
+     * @throws MrbcrCancelledException if {@code progress} cancelled (no result is made)
+     * @throws MrbcrException with a message for the user if anything else fails: no image
+     *     (null or empty), an RGB image, a model file that cannot be read, options or an image the library refuses,
+     *     a native library that cannot be loaded, Java running out of memory
+     */
+    public static ImagePlus restore(ImagePlus imp, DeconvolveOptions options, ProgressListener progress)
+            throws MrbcrException {
+        if (imp == null || imp.getStackSize() == 0 || imp.getWidth() == 0 || imp.getProcessor() == null) {
+            throw new MrbcrException(NO_IMAGE);
+        }
+        try (MrbcrModel model = MrbcrModel.open(options.modelPath)) {
+            return run(imp, model, options, progress);
+        } catch (OutOfMemoryError e) {
+            throw new MrbcrException(outOfMemoryMessage(imp, options));
+        } catch (LinkageError e) {
+            throw new MrbcrException(String.valueOf(e.getMessage()));
+        }
+    }
+
+    /**
+     * The message for Java running out of memory: what the result needs, and ImageJ's
+     * limit.
+     */
+    static String outOfMemoryMessage(ImagePlus imp, DeconvolveOptions options) {
+        long planes = options.currentPlaneOnly ? 1 : imp.getStackSize();
+        int bits = options.outputType == DeconvolveOptions.OutputType.SAME ? imp.getBitDepth() : 32;
+        long resultMb = (planes * imp.getWidth() * imp.getHeight() * (bits / 8) + (1 << 20) - 1) >> 20;
+        long maxMb = Runtime.getRuntime().maxMemory() >> 20;
+        return "Java ran out of memory restoring \"" + imp.getTitle() + "\" (its result alone needs "
+                + resultMb + " MB; ImageJ may use at most " + maxMb
+                + " MB: raise it in Edit > Options > Memory & Threads, or restore fewer planes at once). No result.";
+    }
 
     /**
      * Restores {@code imp} with {@code model}.
@@ -70,6 +121,13 @@ public final class DeconvolveRunner {
                 restored = composite;
             }
         }
+        if (!(restored instanceof CompositeImage)) {
+            restored.setLut(displayedLut(imp));
+        }
+        Overlay overlay = overlay(imp, area, options.currentPlaneOnly);
+        if (overlay != null) {
+            restored.setOverlay(overlay);
+        }
         Calibration calibration = imp.getCalibration().copy();
         calibration.xOrigin -= area.x;
         calibration.yOrigin -= area.y;
@@ -80,6 +138,43 @@ public final class DeconvolveRunner {
         }
         resetDisplayRanges(restored);
         return restored;
+    }
+
+    /**
+     * The colours of the displayed plane: the displayed channel's of a composite image, the
+     * image's own LUT (inverted or not) otherwise; without a display range, which the
+     * result sets from its own values.
+     */
+    private static LUT displayedLut(ImagePlus imp) {
+        LUT lut = imp instanceof CompositeImage
+                ? ((CompositeImage) imp).getChannelLut(imp.getChannel())
+                : imp.getProcessor().getLut();
+        return new LUT(lut, 0, 0);
+    }
+
+    /**
+     * The input's overlay for the result: its shapes moved as the selection's bounds
+     * ({@code area}) move the origin; with {@code currentPlaneOnly}, only the shapes shown
+     * on every plane or on the displayed one. Null if the input has none.
+     */
+    private static Overlay overlay(ImagePlus imp, Rectangle area, boolean currentPlaneOnly) {
+        Overlay overlay = imp.getOverlay();
+        if (overlay == null || overlay.size() == 0) {
+            return null;
+        }
+        Overlay kept = overlay.duplicate();
+        if (currentPlaneOnly && imp.getStackSize() > 1) {
+            if (imp.isHyperStack()) {
+                int c = imp.getChannel();
+                int z = imp.getSlice();
+                int t = imp.getFrame();
+                kept.crop(c, c, z, z, t, t);
+            } else {
+                kept.crop(imp.getCurrentSlice(), imp.getCurrentSlice());
+            }
+        }
+        kept.translate(-area.x, -area.y);
+        return kept;
     }
 
     /** The message for an image that is not 8-, 16- or 32-bit grayscale. */

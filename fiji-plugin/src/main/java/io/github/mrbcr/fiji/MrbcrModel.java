@@ -1,6 +1,7 @@
 package io.github.mrbcr.fiji;
 
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,6 +37,19 @@ public final class MrbcrModel implements AutoCloseable {
      */
     public static MrbcrModel load(Path path) throws MrbcrException {
         return new MrbcrModel(path, MrbcrNative.loadModel(path.toString()));
+    }
+
+    /**
+     * The model a "Model file" field names: that file, or the bundled default model when
+     * the field is empty (or only blanks) or null.
+     *
+     * @param modelPath the field's value ({@code model=} in a macro)
+     * @return the model, to close
+     * @throws MrbcrException if the file cannot be read or is not a model file
+     */
+    public static MrbcrModel open(String modelPath) throws MrbcrException {
+        String path = modelPath == null ? "" : modelPath.trim();
+        return path.isEmpty() ? bundled() : load(Paths.get(path));
     }
 
     /**

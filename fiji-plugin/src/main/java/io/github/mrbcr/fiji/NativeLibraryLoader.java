@@ -8,6 +8,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -15,7 +16,8 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -23,7 +25,11 @@ import java.util.Set;
 
 /**
  * Loads the native mrbcr library bundled in the jar, under SciJava's layout
- * {@code natives/<platform>/<library>} (for example {@code natives/linux_64/libmrbcr.so}).
+ * {@code natives/<platform>/<library>}: {@code natives/linux_64/libmrbcr.so},
+ * {@code natives/linux_arm64/libmrbcr.so}, {@code natives/windows_64/mrbcr.dll},
+ * {@code natives/osx_64/libmrbcr.dylib}, {@code natives/osx_arm64/libmrbcr.dylib}
+ * ({@link #PLATFORMS}; a jar may hold only some of them: the developer's build holds the
+ * one it was built on).
  *
  * <p>The library is extracted once into a cache folder named after the plugin's version
  * and the library's SHA-256, {@code ~/.cache/mrbcr/<version>-<sha256 prefix>/libmrbcr.so}
@@ -40,7 +46,9 @@ import java.util.Set;
  * developers); {@code mrbcr.cache.dir} names the cache folder.
  */
 final class NativeLibraryLoader {
-    private static final String NAME = System.mapLibraryName("mrbcr");
+    /** The platforms a release jar carries a library for, in SciJava's names. */
+    static final List<String> PLATFORMS =
+            Collections.unmodifiableList(Arrays.asList("linux_64", "linux_arm64", "windows_64", "osx_64", "osx_arm64"));
 
     private NativeLibraryLoader() {}
 
@@ -53,24 +61,21 @@ final class NativeLibraryLoader {
     static synchronized void load() {
         String override = System.getProperty("mrbcr.library");
         if (override != null && !override.isEmpty()) {
-            System.load(Path.of(override).toAbsolutePath().toString());
+            System.load(Paths.get(override).toAbsolutePath().toString());
             return;
         }
-        String resource = "/natives/" + platform() + "/" + NAME;
+        String platform = platform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+        String name = libraryName(platform);
+        String resource = resource(platform);
         if (NativeLibraryLoader.class.getResource(resource) == null) {
-            throw new UnsatisfiedLinkError(
-                    "m-rBCR: this plugin has no native library for your platform (os.name="
-                            + System.getProperty("os.name")
-                            + ", os.arch="
-                            + System.getProperty("os.arch")
-                            + "): expected "
-                            + resource
-                            + " in the jar. It is built for Linux x86-64 only so far.");
+            throw new UnsatisfiedLinkError(missingPlatformMessage(
+                    platform, System.getProperty("os.name"), System.getProperty("os.arch"), platformsInJar()));
         }
         List<String> problems = new ArrayList<>();
         for (Path cache : cacheDirs()) {
             try {
-                Path library = extract(() -> NativeLibraryLoader.class.getResourceAsStream(resource), cache, version());
+                Path library = extract(
+                        () -> NativeLibraryLoader.class.getResourceAsStream(resource), name, cache, version());
                 System.load(library.toAbsolutePath().toString());
                 return;
             } catch (IOException e) {
@@ -78,6 +83,34 @@ final class NativeLibraryLoader {
             }
         }
         throw new UnsatisfiedLinkError("m-rBCR: cannot extract the native library: " + String.join("; ", problems));
+    }
+
+    /** The jar's resource holding the library of {@code platform}, e.g. {@code /natives/linux_64/libmrbcr.so}. */
+    static String resource(String platform) {
+        return "/natives/" + platform + "/" + libraryName(platform);
+    }
+
+    /** Which of {@link #PLATFORMS} this jar holds a library for. */
+    static List<String> platformsInJar() {
+        List<String> present = new ArrayList<>();
+        for (String platform : PLATFORMS) {
+            if (NativeLibraryLoader.class.getResource(resource(platform)) != null) {
+                present.add(platform);
+            }
+        }
+        return present;
+    }
+
+    /**
+     * What to tell the user when the jar holds no library for their platform: which
+     * platform that is (its SciJava name, {@code os.name} and {@code os.arch}) and which
+     * platforms the jar does hold.
+     */
+    static String missingPlatformMessage(String platform, String osName, String osArch, List<String> inJar) {
+        return "m-rBCR: this plugin jar has no native library for your platform, " + platform + " (os.name="
+                + osName + ", os.arch=" + osArch + "): expected " + resource(platform) + " in the jar. It holds "
+                + (inJar.isEmpty() ? "none" : "libraries for " + String.join(", ", inJar))
+                + ". The release jar covers " + String.join(", ", PLATFORMS) + ".";
     }
 
     /** Opens the library's bytes (the jar's resource), once per call. */
@@ -94,29 +127,30 @@ final class NativeLibraryLoader {
      * (other ImageJ sessions) each see a whole library or none.
      *
      * @param source the library's bytes
+     * @param name the library's file name ({@link #libraryName(String)})
      * @param cache the cache folder (created if missing)
      * @param version the plugin's version, for the folder's name
      * @return the library file to load
      * @throws IOException if the folder cannot be made or written, or the source cannot be read
      */
-    static Path extract(Source source, Path cache, String version) throws IOException {
+    static Path extract(Source source, String name, Path cache, String version) throws IOException {
         long[] size = new long[1];
         byte[] sha256;
         try (InputStream in = source.open()) {
             if (in == null) {
-                throw new IOException("the jar holds no " + NAME);
+                throw new IOException("the jar holds no " + name);
             }
             sha256 = digest(in, null, size);
         }
-        String hex = HexFormat.of().formatHex(sha256);
+        String hex = hex(sha256);
         Path dir = cache.resolve(version.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + hex.substring(0, 16));
-        Path library = dir.resolve(NAME);
+        Path library = dir.resolve(name);
         makeCacheDir(cache);
         Files.createDirectories(dir);
         if (isCopy(library, size[0], sha256)) {
             return library;
         }
-        Path partial = Files.createTempFile(dir, "." + NAME + ".", ".partial");
+        Path partial = Files.createTempFile(dir, "." + name + ".", ".partial");
         try {
             byte[] written;
             try (InputStream in = source.open();
@@ -134,6 +168,15 @@ final class NativeLibraryLoader {
             throw new IOException(library + " is not the library just extracted there");
         }
         return library;
+    }
+
+    /** Lower-case hexadecimal digits of {@code bytes}. */
+    static String hex(byte[] bytes) {
+        StringBuilder text = new StringBuilder(2 * bytes.length);
+        for (byte b : bytes) {
+            text.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+        }
+        return text.toString();
     }
 
     /** Whether {@code file} is a regular file of {@code size} bytes with this SHA-256. */
@@ -174,7 +217,7 @@ final class NativeLibraryLoader {
     static List<Path> cacheDirs() {
         String configured = System.getProperty("mrbcr.cache.dir");
         if (configured != null && !configured.isEmpty()) {
-            return List.of(Path.of(configured));
+            return Collections.singletonList(Paths.get(configured));
         }
         List<Path> dirs = new ArrayList<>();
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -182,15 +225,15 @@ final class NativeLibraryLoader {
         String xdg = System.getenv("XDG_CACHE_HOME");
         String localAppData = System.getenv("LOCALAPPDATA");
         if (os.startsWith("windows") && localAppData != null && !localAppData.isEmpty()) {
-            dirs.add(Path.of(localAppData, "mrbcr"));
+            dirs.add(Paths.get(localAppData, "mrbcr"));
         } else if (os.startsWith("mac") && !home.isEmpty()) {
-            dirs.add(Path.of(home, "Library", "Caches", "mrbcr"));
-        } else if (xdg != null && !xdg.isEmpty() && Path.of(xdg).isAbsolute()) {
-            dirs.add(Path.of(xdg, "mrbcr"));
+            dirs.add(Paths.get(home, "Library", "Caches", "mrbcr"));
+        } else if (xdg != null && !xdg.isEmpty() && Paths.get(xdg).isAbsolute()) {
+            dirs.add(Paths.get(xdg, "mrbcr"));
         } else if (!home.isEmpty()) {
-            dirs.add(Path.of(home, ".cache", "mrbcr"));
+            dirs.add(Paths.get(home, ".cache", "mrbcr"));
         }
-        dirs.add(Path.of(System.getProperty("java.io.tmpdir"),
+        dirs.add(Paths.get(System.getProperty("java.io.tmpdir"),
                 "mrbcr-" + System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_")));
         return dirs;
     }
@@ -202,7 +245,7 @@ final class NativeLibraryLoader {
      */
     private static void makeCacheDir(Path dir) throws IOException {
         boolean shared = dir.getParent() != null
-                && dir.getParent().equals(Path.of(System.getProperty("java.io.tmpdir")));
+                && dir.getParent().equals(Paths.get(System.getProperty("java.io.tmpdir")));
         if (!shared) {
             Files.createDirectories(dir);
             return;
@@ -240,19 +283,25 @@ final class NativeLibraryLoader {
     }
 
     /**
-     * This platform's folder name in SciJava's layout: {@code linux_64}, {@code linux_arm64},
-     * {@code windows_64}, {@code macosx_arm64}, ...
+     * A platform's folder name in SciJava's layout (as {@code org.scijava.util.PlatformUtils}
+     * and pom-scijava name them): {@code linux_64}, {@code linux_arm64}, {@code windows_64},
+     * {@code osx_64}, {@code osx_arm64}, ...; other systems and processors get a name made
+     * from {@code os.name} and {@code os.arch}, for the message.
+     *
+     * @param osName the {@code os.name} system property
+     * @param osArch the {@code os.arch} system property
+     * @return the folder name
      */
-    static String platform() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+    static String platform(String osName, String osArch) {
+        String os = osName.toLowerCase(Locale.ROOT);
+        String arch = osArch.toLowerCase(Locale.ROOT);
         String family;
         if (os.startsWith("linux")) {
             family = "linux";
         } else if (os.startsWith("windows")) {
             family = "windows";
-        } else if (os.startsWith("mac")) {
-            family = "macosx";
+        } else if (os.startsWith("mac") || os.startsWith("darwin")) {
+            family = "osx";
         } else {
             family = os.replaceAll("[^a-z0-9]", "");
         }
@@ -267,5 +316,22 @@ final class NativeLibraryLoader {
             bits = arch.replaceAll("[^a-z0-9]", "");
         }
         return family + "_" + bits;
+    }
+
+    /**
+     * The library's file name on {@code platform}: {@code mrbcr.dll} on Windows,
+     * {@code libmrbcr.dylib} on macOS, {@code libmrbcr.so} elsewhere.
+     *
+     * @param platform a name from {@link #platform(String, String)}
+     * @return the file name
+     */
+    static String libraryName(String platform) {
+        if (platform.startsWith("windows_")) {
+            return "mrbcr.dll";
+        }
+        if (platform.startsWith("osx_")) {
+            return "libmrbcr.dylib";
+        }
+        return "libmrbcr.so";
     }
 }

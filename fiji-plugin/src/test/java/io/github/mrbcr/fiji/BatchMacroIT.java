@@ -11,6 +11,7 @@ import ij.io.FileSaver;
 import ij.io.Opener;
 import ij.process.ColorProcessor;
 import ij.process.ShortProcessor;
+import java.io.DataInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
 
@@ -141,7 +143,43 @@ class BatchMacroIT {
             assertNotNull(jar.getEntry("natives/linux_64/libmrbcr.so"));
             assertNotNull(jar.getEntry("plugins.config"));
             assertNotNull(jar.getEntry("io/github/mrbcr/fiji/DeconvolveCommand.class"));
+            // Every native is a platform's library under SciJava's name for it.
+            List<String> allowed = List.of("natives/linux_64/libmrbcr.so", "natives/linux_arm64/libmrbcr.so",
+                    "natives/windows_64/mrbcr.dll", "natives/osx_64/libmrbcr.dylib", "natives/osx_arm64/libmrbcr.dylib");
+            List<String> natives = jar.stream().map(JarEntry::getName)
+                    .filter(n -> n.startsWith("natives/") && !n.endsWith("/")).toList();
+            assertTrue(allowed.containsAll(natives), "unexpected natives: " + natives);
         }
+    }
+
+    /**
+     * Fiji-Stable runs Java 8: every class of the jar must be Java 8 bytecode, class-file
+     * major version 52 (bytes 6-7 of the class file, after the magic number CAFEBABE).
+     */
+    @Test
+    void everyClassOfTheJarIsJava8Bytecode() throws Exception {
+        int classes = 0;
+        try (JarFile jar = new JarFile(PLUGIN_JAR.toFile())) {
+            for (JarEntry entry : jar.stream().filter(e -> e.getName().endsWith(".class")).toList()) {
+                try (DataInputStream in = new DataInputStream(jar.getInputStream(entry))) {
+                    assertEquals(0xCAFEBABE, in.readInt(), entry.getName());
+                    in.readUnsignedShort(); // minor version
+                    assertEquals(52, in.readUnsignedShort(), entry.getName() + " is not Java 8 bytecode");
+                }
+                classes++;
+            }
+        }
+        assertTrue(classes >= 10, "only " + classes + " classes in the jar");
+    }
+
+    /** The update site's tree that mvn package lays out: the jar, byte for byte, in plugins/. */
+    @Test
+    void theUpdateSiteHoldsTheJarInPlugins() throws Exception {
+        Path site = PLUGIN_JAR.getParent().resolve("update-site");
+        assertEquals(List.of("plugins"), names(site));
+        assertEquals(List.of(PLUGIN_JAR.getFileName().toString()), names(site.resolve("plugins")));
+        assertArrayEquals(Files.readAllBytes(PLUGIN_JAR),
+                Files.readAllBytes(site.resolve("plugins").resolve(PLUGIN_JAR.getFileName())));
     }
 
     @Test

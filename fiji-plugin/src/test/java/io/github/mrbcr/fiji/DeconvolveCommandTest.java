@@ -291,7 +291,7 @@ class DeconvolveCommandTest {
         Recorder.resetCommandOptions();
         DeconvolveOptions read;
         try {
-            read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(given), new DeconvolveOptions(), true);
+            read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(given), new DeconvolveOptions(), true, null, null);
         } finally {
             Recorder.record = wasRecording;
         }
@@ -315,7 +315,7 @@ class DeconvolveCommandTest {
         Recorder.resetCommandOptions();
         DeconvolveOptions read;
         try {
-            read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm("tile=256"), new DeconvolveOptions(), false);
+            read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm("tile=256"), new DeconvolveOptions(), false, null, null);
         } finally {
             Recorder.record = wasRecording;
         }
@@ -323,7 +323,7 @@ class DeconvolveCommandTest {
         Recorder.resetCommandOptions();
         assertEquals("", read.modelPath);
         assertTrue(recorded.startsWith("model=[] normalization=percentile"), recorded);
-        DeconvolveOptions again = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(recorded), new DeconvolveOptions(), false);
+        DeconvolveOptions again = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(recorded), new DeconvolveOptions(), false, null, null);
         assertEquals("", again.modelPath);
         assertEquals(256, again.tile);
         assertEquals("model", ij.Macro.trimKey(DeconvolveDialog.MODEL), "old macros' key");
@@ -333,7 +333,7 @@ class DeconvolveCommandTest {
     void emptyMacroOptionsKeepTheDefaults() {
         DeconvolveOptions defaults = new DeconvolveOptions();
         defaults.modelPath = "/m.safetensors";
-        DeconvolveOptions read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(""), defaults, false);
+        DeconvolveOptions read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(""), defaults, false, null, null);
         assertEquals("/m.safetensors", read.modelPath);
         assertEquals("percentile:1:99.8", read.normalizationText());
         assertEquals(512, read.tile);

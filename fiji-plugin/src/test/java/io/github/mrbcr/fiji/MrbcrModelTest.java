@@ -39,9 +39,18 @@ class MrbcrModelTest {
         return planes;
     }
 
+    /** .ci/fiji-java21 runs these tests on Java 21 (Fiji-Latest's) and says so here. */
+    @Test
+    void theTestsRunOnTheJavaTheyAreMeantFor() {
+        String expected = System.getProperty("mrbcr.java.feature", "");
+        if (!expected.isEmpty()) {
+            assertEquals(Integer.parseInt(expected), Runtime.version().feature(), System.getProperty("java.home"));
+        }
+    }
+
     @Test
     void theBundledLibraryIsForThisPlatform() {
-        assertEquals("linux_64", NativeLibraryLoader.platform());
+        assertEquals("linux_64", NativeLibraryLoader.platform(System.getProperty("os.name"), System.getProperty("os.arch")));
         assertEquals("0.1.0", MrbcrModel.libraryVersion());
     }
 

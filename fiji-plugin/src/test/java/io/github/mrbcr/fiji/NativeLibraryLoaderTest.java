@@ -52,14 +52,53 @@ class NativeLibraryLoaderTest {
     }
 
     @Test
+    void platformsHaveSciJavasNamesAndTheirLibrarysFileName() {
+        String[][] cases = {
+            {"Linux", "amd64", "linux_64", "libmrbcr.so"},
+            {"Linux", "aarch64", "linux_arm64", "libmrbcr.so"},
+            {"Windows 11", "amd64", "windows_64", "mrbcr.dll"},
+            {"Windows Server 2019", "x86_64", "windows_64", "mrbcr.dll"},
+            {"Mac OS X", "x86_64", "osx_64", "libmrbcr.dylib"},
+            {"Mac OS X", "aarch64", "osx_arm64", "libmrbcr.dylib"},
+            {"Linux", "ppc64le", "linux_ppc64le", "libmrbcr.so"},
+        };
+        for (String[] c : cases) {
+            String platform = NativeLibraryLoader.platform(c[0], c[1]);
+            assertEquals(c[2], platform, c[0] + " " + c[1]);
+            assertEquals(c[3], NativeLibraryLoader.libraryName(platform), platform);
+            assertTrue(platform.equals("linux_ppc64le") || NativeLibraryLoader.PLATFORMS.contains(platform), platform);
+        }
+        assertEquals("/natives/windows_64/mrbcr.dll", NativeLibraryLoader.resource("windows_64"));
+        assertEquals("/natives/osx_arm64/libmrbcr.dylib", NativeLibraryLoader.resource("osx_arm64"));
+    }
+
+    @Test
+    void aPlatformWithoutALibraryIsNamedWithTheOnesTheJarHolds() {
+        // The test classpath holds this build's library: the Linux x86-64 one.
+        assertEquals(List.of("linux_64"), NativeLibraryLoader.platformsInJar());
+        String message = NativeLibraryLoader.missingPlatformMessage(
+                "linux_ppc64le", "Linux", "ppc64le", NativeLibraryLoader.platformsInJar());
+        assertEquals("m-rBCR: this plugin jar has no native library for your platform, linux_ppc64le "
+                + "(os.name=Linux, os.arch=ppc64le): expected /natives/linux_ppc64le/libmrbcr.so in the jar. "
+                + "It holds libraries for linux_64. The release jar covers linux_64, linux_arm64, windows_64, "
+                + "osx_64, osx_arm64.", message);
+    }
+
+    @Test
+    void hexDigitsAreJavasOwn() throws Exception {
+        byte[] digest = MessageDigest.getInstance("SHA-256").digest(new byte[] {0, 1, (byte) 0xff});
+        assertEquals(HexFormat.of().formatHex(digest), NativeLibraryLoader.hex(digest));
+    }
+
+    @Test
     void theLibraryIsExtractedOnceAndReused(@TempDir Path cache) throws Exception {
         byte[] bytes = library();
-        Path first = NativeLibraryLoader.extract(jar(), cache, "1.2.3");
+        Path first = NativeLibraryLoader.extract(jar(), "libmrbcr.so", cache, "1.2.3");
         assertEquals(cache.resolve("1.2.3-" + sha256Prefix(bytes)).resolve("libmrbcr.so"), first);
         assertArrayEquals(bytes, Files.readAllBytes(first));
         Object inode = Files.getAttribute(first, "unix:ino");
 
-        Path second = NativeLibraryLoader.extract(jar(), cache, "1.2.3");
+        Path second = NativeLibraryLoader.extract(jar(), "libmrbcr.so", cache, "1.2.3");
         assertEquals(first, second);
         assertEquals(inode, Files.getAttribute(second, "unix:ino"), "extracted again");
         assertEquals(List.of("libmrbcr.so"), names(first.getParent()), "a partial copy is left");
@@ -69,17 +108,17 @@ class NativeLibraryLoaderTest {
     @Test
     void aTruncatedOrAlteredCopyIsReplacedBeforeUse(@TempDir Path cache) throws Exception {
         byte[] bytes = library();
-        Path library = NativeLibraryLoader.extract(jar(), cache, "1");
+        Path library = NativeLibraryLoader.extract(jar(), "libmrbcr.so", cache, "1");
         try (FileChannel file = FileChannel.open(library, StandardOpenOption.WRITE)) {
             file.truncate(bytes.length / 2); // as a session killed while copying would leave it
         }
-        assertEquals(library, NativeLibraryLoader.extract(jar(), cache, "1"));
+        assertEquals(library, NativeLibraryLoader.extract(jar(), "libmrbcr.so", cache, "1"));
         assertArrayEquals(bytes, Files.readAllBytes(library));
 
         byte[] altered = bytes.clone();
         altered[altered.length / 3] ^= 1; // same size, one bit changed
         Files.write(library, altered);
-        assertEquals(library, NativeLibraryLoader.extract(jar(), cache, "1"));
+        assertEquals(library, NativeLibraryLoader.extract(jar(), "libmrbcr.so", cache, "1"));
         assertArrayEquals(bytes, Files.readAllBytes(library));
         assertEquals(List.of("libmrbcr.so"), names(library.getParent()));
     }
@@ -95,7 +134,7 @@ class NativeLibraryLoaderTest {
             for (int i = 0; i < sessions; i++) {
                 extracted.add(pool.submit(() -> {
                     go.await();
-                    Path library = NativeLibraryLoader.extract(jar(), cache, "1");
+                    Path library = NativeLibraryLoader.extract(jar(), "libmrbcr.so", cache, "1");
                     assertArrayEquals(bytes, Files.readAllBytes(library), "a partial library was seen");
                     return library;
                 }));
@@ -121,13 +160,13 @@ class NativeLibraryLoaderTest {
             Path planted = Files.createDirectory(tmp.resolve("mrbcr-planted"));
             Files.setPosixFilePermissions(planted, PosixFilePermissions.fromString("rwxrwxrwx"));
             AccessDeniedException refused = assertThrows(AccessDeniedException.class,
-                    () -> NativeLibraryLoader.extract(jar(), planted, "1"));
+                    () -> NativeLibraryLoader.extract(jar(), "libmrbcr.so", planted, "1"));
             assertTrue(refused.getMessage().contains("others may write in it"), refused.getMessage());
             assertEquals(List.of(), names(planted));
 
             // Made by the loader: its owner's only.
             Path made = tmp.resolve("mrbcr-me");
-            NativeLibraryLoader.extract(jar(), made, "1");
+            NativeLibraryLoader.extract(jar(), "libmrbcr.so", made, "1");
             assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(made)));
         } finally {
             System.setProperty("java.io.tmpdir", before);
