@@ -141,7 +141,8 @@ def main():
         offset += size
 
     def version_tuple(text):
-        return tuple(int(part) for part in text.split("."))
+        parts = [int(part) for part in text.split(".")]
+        return tuple(parts + [0] * (3 - len(parts)))
 
     if minos is None:
         problems.append("no minimum macOS version (LC_BUILD_VERSION or LC_VERSION_MIN_MACOSX)")
