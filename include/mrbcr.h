@@ -69,6 +69,13 @@
 // detect a header and a library that do not belong together.
 #define MRBCR_ABI_VERSION 1
 
+// The release of mrbcr this header comes with (mrbcr_version() gives the library's
+// at run time). Its major, minor and patch numbers, for `#if` tests.
+#define MRBCR_VERSION "0.1.0"
+#define MRBCR_VERSION_MAJOR 0
+#define MRBCR_VERSION_MINOR 1
+#define MRBCR_VERSION_PATCH 0
+
 // What a call did. The numbers are fixed forever: new statuses are only ever added
 // at the end, so a caller should treat an unknown nonzero value as a failure.
 // Every failure also sets the thread's last-error message

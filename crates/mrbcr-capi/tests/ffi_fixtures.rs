@@ -314,6 +314,24 @@ fn the_header_declares_the_abi_version_of_the_library() {
     );
 }
 
+#[test]
+fn the_header_declares_the_version_of_the_release() {
+    let header = concat!(env!("CARGO_MANIFEST_DIR"), "/../../include/mrbcr.h");
+    let text = std::fs::read_to_string(header).unwrap();
+    for define in [
+        format!("#define MRBCR_VERSION \"{}\"\n", env!("CARGO_PKG_VERSION")),
+        format!("#define MRBCR_VERSION_MAJOR {}\n", env!("CARGO_PKG_VERSION_MAJOR")),
+        format!("#define MRBCR_VERSION_MINOR {}\n", env!("CARGO_PKG_VERSION_MINOR")),
+        format!("#define MRBCR_VERSION_PATCH {}\n", env!("CARGO_PKG_VERSION_PATCH")),
+    ] {
+        assert!(
+            text.contains(&define),
+            "{header} must contain '{}', the workspace's version (set in cbindgen.toml's after_includes)",
+            define.trim()
+        );
+    }
+}
+
 /// An image copied into memory with padded rows and planes apart.
 struct Padded {
     bytes: Vec<u64>,

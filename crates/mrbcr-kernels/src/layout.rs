@@ -121,6 +121,7 @@ impl PlaneGeometry {
 /// 4 KiB pages the many planes of a large tile exhaust the TLB.
 const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
 /// Size of a (transparent) huge page on x86-64 Linux.
+#[cfg(target_os = "linux")]
 const HUGE_PAGE: usize = 2 << 20;
 
 /// A 64-byte aligned, zero-initialised buffer of floats.
@@ -234,9 +235,13 @@ impl Drop for AlignedBuf {
     fn drop(&mut self) {
         match self.mapping {
             // SAFETY: the mapping was made in `mapped` with exactly this start and length.
+            #[cfg(target_os = "linux")]
             Some((base, map_len)) => unsafe {
                 libc::munmap(base, map_len);
             },
+            // Only Linux maps buffers (`mapped` is None elsewhere).
+            #[cfg(not(target_os = "linux"))]
+            Some(_) => {}
             // SAFETY: allocated in `zeroed` with this very layout.
             None if self.len > 0 => unsafe {
                 alloc::dealloc(self.ptr as *mut u8, Self::layout(self.len))
