@@ -2,12 +2,13 @@
 //! TIFF file.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use mrbcr::formats::tiff::{read_tiff, write_tiff};
-use mrbcr::{deconvolve, DeconvolveOptions, Normalization, OutputRange, PixelType};
+use mrbcr::deconvolve::deconvolve_tiff_file;
+pub use mrbcr::formats::atomic_write::same_file;
+use mrbcr::{DeconvolveOptions, Normalization, OutputRange, PixelType};
 
 /// The pixel type of the output file.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -65,23 +66,8 @@ pub struct DeconvolveArgs {
     quiet: bool,
 }
 
-/// True if `a` and `b` name the same file (an existing file through any path, or the
-/// same path).
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
 /// Runs `mrbcr deconvolve`.
 pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
-    if same_file(&args.input, &args.output) {
-        return Err(format!(
-            "refusing to overwrite the input file {}: give another output file",
-            args.input.display()
-        ));
-    }
     let options = DeconvolveOptions {
         tile: args.tile,
         overlap: args.overlap,
@@ -111,14 +97,12 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
             );
         }
     }
-    let image = read_tiff(&args.input).map_err(|e| e.to_string())?;
-    let stack = &image.stack;
     let output_type = match args.output_type {
-        OutputType::F32 => PixelType::F32,
-        OutputType::Same => stack.pixel_type(),
-        OutputType::U8 => PixelType::U8,
-        OutputType::U16 => PixelType::U16,
-        OutputType::F64 => PixelType::F64,
+        OutputType::F32 => Some(PixelType::F32),
+        OutputType::Same => None,
+        OutputType::U8 => Some(PixelType::U8),
+        OutputType::U16 => Some(PixelType::U16),
+        OutputType::F64 => Some(PixelType::F64),
     };
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last_percent = None;
@@ -132,23 +116,29 @@ pub fn run(args: &DeconvolveArgs) -> Result<(), String> {
         true
     };
     let start = Instant::now();
-    let result = deconvolve(&model, stack, &options, output_type, Some(&mut report));
+    let result = deconvolve_tiff_file(
+        &model,
+        &args.input,
+        &args.output,
+        &options,
+        output_type,
+        Some(&mut report),
+    );
     if show {
         eprintln!();
     }
-    let result = result.map_err(|e| e.to_string())?;
+    let written = result.map_err(|e| e.to_string())?;
     let seconds = start.elapsed().as_secs_f64();
-    write_tiff(&args.output, &result, &image.metadata).map_err(|e| e.to_string())?;
-    let megapixels = (stack.width() * stack.height() * stack.planes()) as f64 / 1e6;
+    let megapixels = (written.width * written.height * written.planes) as f64 / 1e6;
     if !args.quiet {
         println!(
             "wrote {}: {} plane{} of {} x {}, {}, in {seconds:.2} s ({:.2} megapixels/s)",
             args.output.display(),
-            stack.planes(),
-            if stack.planes() == 1 { "" } else { "s" },
-            stack.width(),
-            stack.height(),
-            output_type.name(),
+            written.planes,
+            if written.planes == 1 { "" } else { "s" },
+            written.width,
+            written.height,
+            written.pixel_type.name(),
             megapixels / seconds
         );
     }
