@@ -444,6 +444,7 @@ fn the_input_file_is_never_overwritten() {
     .unwrap();
     let before = std::fs::read(&input).unwrap();
     let options = small_tiles(Normalization::default(), OutputRange::Input);
+    std::fs::create_dir(dir.join("x")).unwrap();
     for output in [
         input.clone(),
         dir.join(".").join("in.tif"),
@@ -455,7 +456,7 @@ fn the_input_file_is_never_overwritten() {
         assert!(e.contains("refusing to overwrite the input file"), "{e}");
     }
     assert_eq!(std::fs::read(&input).unwrap(), before);
-    assert_eq!(files_in(&dir), ["in.tif"]);
+    assert_eq!(files_in(&dir), ["in.tif", "x"]);
     std::fs::remove_dir_all(dir).unwrap();
 }
 
