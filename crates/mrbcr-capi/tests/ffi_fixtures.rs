@@ -320,9 +320,18 @@ fn the_header_declares_the_version_of_the_release() {
     let text = std::fs::read_to_string(header).unwrap();
     for define in [
         format!("#define MRBCR_VERSION \"{}\"\n", env!("CARGO_PKG_VERSION")),
-        format!("#define MRBCR_VERSION_MAJOR {}\n", env!("CARGO_PKG_VERSION_MAJOR")),
-        format!("#define MRBCR_VERSION_MINOR {}\n", env!("CARGO_PKG_VERSION_MINOR")),
-        format!("#define MRBCR_VERSION_PATCH {}\n", env!("CARGO_PKG_VERSION_PATCH")),
+        format!(
+            "#define MRBCR_VERSION_MAJOR {}\n",
+            env!("CARGO_PKG_VERSION_MAJOR")
+        ),
+        format!(
+            "#define MRBCR_VERSION_MINOR {}\n",
+            env!("CARGO_PKG_VERSION_MINOR")
+        ),
+        format!(
+            "#define MRBCR_VERSION_PATCH {}\n",
+            env!("CARGO_PKG_VERSION_PATCH")
+        ),
     ] {
         assert!(
             text.contains(&define),

@@ -2,13 +2,14 @@
 //! TIFF file.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use mrbcr::formats::tiff::{read_tiff, write_tiff};
-use mrbcr::{deconvolve, DeconvolveOptions, Error, Normalization, OutputRange, PixelType, Result};
+use mrbcr::deconvolve::deconvolve_tiff_file;
+pub use mrbcr::formats::atomic_write::same_file;
+use mrbcr::{DeconvolveOptions, Normalization, OutputRange, PixelType, Result};
 
 /// The pixel type of the output file.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -82,26 +83,11 @@ impl DeconvolveArgs {
     }
 }
 
-/// True if `a` and `b` name the same file (an existing file through any path, or the
-/// same path).
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
 /// Runs `mrbcr deconvolve`.
 ///
 /// # Errors
-/// [`Error::InvalidInput`] if the output is the input; the library's errors.
+/// The library's errors (the output being the input is one).
 pub fn run(args: &DeconvolveArgs) -> Result<()> {
-    if same_file(&args.input, &args.output) {
-        return Err(Error::InvalidInput(format!(
-            "refusing to overwrite the input file {}: give another output file",
-            args.input.display()
-        )));
-    }
     let options = args.options();
     options.validate()?;
     let model = crate::load_model(args.model.as_deref())?;
@@ -118,14 +104,12 @@ pub fn run(args: &DeconvolveArgs) -> Result<()> {
             );
         }
     }
-    let image = read_tiff(&args.input)?;
-    let stack = &image.stack;
     let output_type = match args.output_type {
-        OutputType::F32 => PixelType::F32,
-        OutputType::Same => stack.pixel_type(),
-        OutputType::U8 => PixelType::U8,
-        OutputType::U16 => PixelType::U16,
-        OutputType::F64 => PixelType::F64,
+        OutputType::F32 => Some(PixelType::F32),
+        OutputType::Same => None,
+        OutputType::U8 => Some(PixelType::U8),
+        OutputType::U16 => Some(PixelType::U16),
+        OutputType::F64 => Some(PixelType::F64),
     };
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last_percent = None;
@@ -139,23 +123,29 @@ pub fn run(args: &DeconvolveArgs) -> Result<()> {
         true
     };
     let start = Instant::now();
-    let result = deconvolve(&model, stack, &options, output_type, Some(&mut report));
+    let result = deconvolve_tiff_file(
+        &model,
+        &args.input,
+        &args.output,
+        &options,
+        output_type,
+        Some(&mut report),
+    );
     if show {
         eprintln!();
     }
-    let result = result?;
+    let written = result?;
     let seconds = start.elapsed().as_secs_f64();
-    write_tiff(&args.output, &result, &image.metadata)?;
-    let megapixels = (stack.width() * stack.height() * stack.planes()) as f64 / 1e6;
+    let megapixels = (written.width * written.height * written.planes) as f64 / 1e6;
     if !args.quiet {
         println!(
             "wrote {}: {} plane{} of {} x {}, {}, in {seconds:.2} s ({:.2} megapixels/s)",
             args.output.display(),
-            stack.planes(),
-            if stack.planes() == 1 { "" } else { "s" },
-            stack.width(),
-            stack.height(),
-            output_type.name(),
+            written.planes,
+            if written.planes == 1 { "" } else { "s" },
+            written.width,
+            written.height,
+            written.pixel_type.name(),
             megapixels / seconds
         );
     }

@@ -81,6 +81,29 @@ impl Pixels {
     }
 }
 
+/// The size and pixel type of a stack, without its pixels: what a file holds before
+/// its planes are read, or will hold before they are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackLayout {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// Number of planes.
+    pub planes: usize,
+    /// The pixel type.
+    pub pixel_type: PixelType,
+}
+
+impl StackLayout {
+    /// Bytes of all the pixels (saturating at `u64::MAX`).
+    pub fn bytes(&self) -> u64 {
+        [self.height, self.planes, self.pixel_type.bytes()]
+            .iter()
+            .fold(self.width as u64, |n, &k| n.saturating_mul(k as u64))
+    }
+}
+
 /// A stack of `planes` images of `width x height` pixels.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageStack {
@@ -148,6 +171,16 @@ impl ImageStack {
     /// The pixel type.
     pub fn pixel_type(&self) -> PixelType {
         self.pixels.pixel_type()
+    }
+
+    /// The stack's size and pixel type.
+    pub fn layout(&self) -> StackLayout {
+        StackLayout {
+            width: self.width,
+            height: self.height,
+            planes: self.planes,
+            pixel_type: self.pixel_type(),
+        }
     }
 }
 

@@ -40,5 +40,5 @@ pub use mrbcr_kernels as kernels;
 pub use deconvolve::{deconvolve, deconvolve_into, DeconvolveOptions, Normalization, OutputRange};
 pub use error::{CheckpointProblem, Error, ModelFileProblem, Result};
 pub use formats::model_file::ModelMetadata;
-pub use image::{ImageStack, PixelType, Pixels, StackView, StackViewMut};
+pub use image::{ImageStack, PixelType, Pixels, StackLayout, StackView, StackViewMut};
 pub use model::Model;

@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use super::normalize::{plane_scaling, Scaling};
 use super::options::{DeconvolveOptions, Normalization, OutputRange};
 use super::pixel::Pixel;
-use super::tiling::{mirror, AxisPlan};
+use super::tiling::{mirror, tiles_along, AxisPlan};
 use super::Progress;
 use crate::error::{Error, Result};
 use crate::image::PixelType;
@@ -40,11 +40,14 @@ use crate::threads::with_worker_pool;
 type TileResult = (usize, Result<Array2<f32>>);
 
 /// Deconvolves `input` into `output` (same dimensions); see [`super::deconvolve_into`].
+/// Messages number the planes from `first_plane + 1` on (the input being planes of a
+/// larger stack).
 pub fn run<T: Pixel, U: Pixel>(
     model: &Model,
     input: ArrayView3<T>,
     mut output: ArrayViewMut3<U>,
     options: &DeconvolveOptions,
+    first_plane: usize,
     progress: Option<Progress>,
 ) -> Result<()> {
     options.validate()?;
@@ -72,8 +75,18 @@ pub fn run<T: Pixel, U: Pixel>(
     }
     with_worker_pool(options.threads, |pool| {
         let threads = pool.current_num_threads();
-        run_in_pool(pool, threads, model, input, &mut output, options, progress)
+        let planes = Planes {
+            input,
+            first: first_plane,
+        };
+        run_in_pool(pool, threads, model, planes, &mut output, options, progress)
     })?
+}
+
+/// The planes of a run, and the number of the first in its stack (for messages).
+struct Planes<'a, T> {
+    input: ArrayView3<'a, T>,
+    first: usize,
 }
 
 /// The work of [`run`] once the options and sizes are known to be right.
@@ -81,16 +94,23 @@ fn run_in_pool<T: Pixel, U: Pixel>(
     pool: &rayon::ThreadPool,
     threads: usize,
     model: &Model,
-    input: ArrayView3<T>,
+    planes: Planes<T>,
     output: &mut ArrayViewMut3<U>,
     options: &DeconvolveOptions,
     progress: Option<Progress>,
 ) -> Result<()> {
+    let Planes {
+        input,
+        first: first_plane,
+    } = planes;
     let (planes, height, width) = input.dim();
     let scalings = pool.install(|| {
         (0..planes)
             .into_par_iter()
-            .map(|p| plane_scaling(input.index_axis(Axis(0), p), p, &options.normalization))
+            .map(|p| {
+                let plane = input.index_axis(Axis(0), p);
+                plane_scaling(plane, first_plane + p, &options.normalization)
+            })
             .collect::<Result<Vec<_>>>()
     })?;
     let rows = AxisPlan::new(height, options.tile, options.overlap);
@@ -100,6 +120,7 @@ fn run_in_pool<T: Pixel, U: Pixel>(
     let job = Jobs {
         model,
         input,
+        first_plane,
         rows: &rows,
         cols: &cols,
         scalings: &scalings,
@@ -126,10 +147,50 @@ const WORKING_BYTES_PER_PIXEL: usize = 1_400;
 fn workers_that_fit(tile_pixels: usize, available: Option<u64>) -> usize {
     match available {
         Some(bytes) => {
-            let per_worker = (tile_pixels * WORKING_BYTES_PER_PIXEL).max(1) as u64;
+            let per_worker = tile_pixels.saturating_mul(WORKING_BYTES_PER_PIXEL).max(1) as u64;
             usize::try_from(bytes / 2 / per_worker).map_or(usize::MAX, |n| n.max(1))
         }
         None => usize::MAX,
+    }
+}
+
+/// What a run on planes of `height x width` pixels holds besides its input and output.
+pub struct WorkingMemory {
+    /// Tiles per plane.
+    pub tiles_per_plane: usize,
+    /// Workers running tiles at once.
+    pub workers: usize,
+    /// Bytes of the workers' tiles and the blending band.
+    pub bytes: u64,
+}
+
+/// The working memory of a run of `options` on `threads` threads over planes of
+/// `height x width` pixels, as [`run`] takes it (with the workers [`workers_that_fit`]
+/// the run's memory budget).
+pub fn working_memory(
+    options: &DeconvolveOptions,
+    threads: usize,
+    height: usize,
+    width: usize,
+) -> WorkingMemory {
+    // Sizes from a file whose pixels are not read yet: nothing planned or allocated.
+    let (tile_rows, tile_row_count) = tiles_along(height, options.tile, options.overlap);
+    let (tile_cols, tile_col_count) = tiles_along(width, options.tile, options.overlap);
+    let tile_pixels = tile_rows.saturating_mul(tile_cols);
+    let tiles_per_plane = tile_row_count.saturating_mul(tile_col_count);
+    let workers = threads
+        .min(workers_that_fit(tile_pixels, options.memory_budget()))
+        .max(1);
+    let per_worker = tile_pixels.saturating_mul(WORKING_BYTES_PER_PIXEL) as u64;
+    let band = (tile_rows as u64)
+        .saturating_mul(width as u64)
+        .saturating_mul(std::mem::size_of::<f32>() as u64);
+    WorkingMemory {
+        tiles_per_plane,
+        workers,
+        bytes: (workers as u64)
+            .saturating_mul(per_worker)
+            .saturating_add(band),
     }
 }
 
@@ -172,6 +233,8 @@ fn check_tile_memory(
 struct Jobs<'a, T> {
     model: &'a Model,
     input: ArrayView3<'a, T>,
+    /// The number of the input's first plane in its stack (for messages).
+    first_plane: usize,
     rows: &'a AxisPlan,
     cols: &'a AxisPlan,
     scalings: &'a [Scaling],
@@ -296,7 +359,7 @@ impl<T: Pixel> Jobs<'_, T> {
                 "plane {} gives a non-finite result ({v}) near row {}, column {}: its values \
                  (scaled from {} to {}) are beyond what the network's 32-bit arithmetic holds, or the \
                  model's weights are damaged; rescale the image (or check the model file)",
-                p + 1,
+                self.first_plane + p + 1,
                 (y0 + r).min(h - 1),
                 (x0 + c).min(w - 1),
                 scaling.low,

@@ -9,6 +9,10 @@
 //! image smaller than a tile is one tile. With `tile = 0` each plane goes through the
 //! network whole: the published network exactly, at any size.
 //!
+//! A TIFF file is deconvolved into another a few planes at a time
+//! ([`deconvolve_tiff_file`]), so a stack larger than memory runs in the memory its
+//! chunks take.
+//!
 //! Results are bit-identical whatever the number of threads: the network is, and the
 //! tiles are blended in a fixed order ([`engine`]). Planes of a stack are processed
 //! independently (each with its own normalisation), so a stack gives exactly what its
@@ -20,11 +24,15 @@
 //! differ by less than 1% of the output range.
 
 mod engine;
+mod file;
 pub mod normalize;
 pub mod options;
 pub mod pixel;
 pub mod tiling;
 
+pub use file::{
+    chunk_planes, deconvolve_tiff_file, deconvolve_tiff_file_in_chunks, TILES_PER_WORKER,
+};
 pub use options::{DeconvolveOptions, Normalization, OutputRange};
 
 use crate::error::Result;
@@ -56,13 +64,34 @@ pub fn deconvolve_into(
     options: &DeconvolveOptions,
     progress: Option<Progress>,
 ) -> Result<()> {
+    deconvolve_planes_into(model, input, output, options, 0, progress)
+}
+
+/// [`deconvolve_into`] for planes of a larger stack whose first is plane
+/// `first_plane + 1` of it (as messages number it).
+fn deconvolve_planes_into(
+    model: &Model,
+    input: StackView,
+    output: StackViewMut,
+    options: &DeconvolveOptions,
+    first_plane: usize,
+    progress: Option<Progress>,
+) -> Result<()> {
     macro_rules! with_output {
         ($input:expr) => {
             match output {
-                StackViewMut::U8(o) => engine::run(model, $input, o, options, progress),
-                StackViewMut::U16(o) => engine::run(model, $input, o, options, progress),
-                StackViewMut::F32(o) => engine::run(model, $input, o, options, progress),
-                StackViewMut::F64(o) => engine::run(model, $input, o, options, progress),
+                StackViewMut::U8(o) => {
+                    engine::run(model, $input, o, options, first_plane, progress)
+                }
+                StackViewMut::U16(o) => {
+                    engine::run(model, $input, o, options, first_plane, progress)
+                }
+                StackViewMut::F32(o) => {
+                    engine::run(model, $input, o, options, first_plane, progress)
+                }
+                StackViewMut::F64(o) => {
+                    engine::run(model, $input, o, options, first_plane, progress)
+                }
             }
         };
     }

@@ -176,9 +176,10 @@ pub struct DeconvolveOptions {
     pub output_range: OutputRange,
     /// Worker threads; `0` uses every core; at most [`crate::threads::max_worker_threads`].
     pub threads: usize,
-    /// Most bytes of working memory the run may take for its tiles; `0`: what the
-    /// system has available (`MemAvailable` on Linux). A low limit runs fewer tiles at
-    /// once (same result); a tile that alone needs more is refused with
+    /// Most bytes of working memory the run may take for its tiles (and, for
+    /// [`super::deconvolve_tiff_file`], the planes it holds at once); `0`: what the
+    /// system has available (`MemAvailable` on Linux). A low limit runs fewer tiles
+    /// and planes at once (same result); a tile that alone needs more is refused with
     /// [`Error::OutOfMemory`] before anything is allocated.
     pub memory_limit: u64,
 }

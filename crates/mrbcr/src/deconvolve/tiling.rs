@@ -54,18 +54,33 @@ pub fn mirror(i: usize, length: usize) -> usize {
     }
 }
 
+/// The tile length and the step between tile starts along an axis of `length`
+/// pixels extended to `extended`, for tiles of `tile` pixels overlapping by `overlap`.
+fn tile_and_step(extended: usize, tile: usize, overlap: usize) -> (usize, usize) {
+    let tile = if tile == 0 {
+        extended
+    } else {
+        tile.min(extended)
+    };
+    (tile, (tile.saturating_sub(overlap) / 4 * 4).max(4))
+}
+
+/// The tile length and the number of tiles [`AxisPlan::new`] plans along an axis,
+/// computed without planning it (nothing allocated, whatever `length`: for sizes read
+/// from a file before its pixels are).
+pub fn tiles_along(length: usize, tile: usize, overlap: usize) -> (usize, usize) {
+    let extended = length.saturating_add(3) / 4 * 4;
+    let (tile, step) = tile_and_step(extended, tile, overlap);
+    (tile, 1 + (extended - tile).div_ceil(step))
+}
+
 impl AxisPlan {
     /// Plans an axis of `length` pixels (at least 1) for tiles of `tile` pixels (a
     /// multiple of 4; 0 for one tile over the whole axis) overlapping by `overlap`
     /// (less than `tile`).
     pub fn new(length: usize, tile: usize, overlap: usize) -> AxisPlan {
         let extended = length.next_multiple_of(4);
-        let tile = if tile == 0 {
-            extended
-        } else {
-            tile.min(extended)
-        };
-        let step = (tile.saturating_sub(overlap) / 4 * 4).max(4);
+        let (tile, step) = tile_and_step(extended, tile, overlap);
         let mut starts = vec![0];
         while starts[starts.len() - 1] + tile < extended {
             let next = starts[starts.len() - 1] + step;
@@ -123,6 +138,21 @@ impl AxisPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tiles_along_counts_the_planned_tiles() {
+        for length in [1, 3, 4, 31, 32, 33, 100, 511, 512, 513, 1000, 1600, 4099] {
+            for (tile, overlap) in [(0, 0), (32, 0), (32, 8), (64, 60), (256, 32), (512, 128)] {
+                let plan = AxisPlan::new(length, tile, overlap);
+                assert_eq!(
+                    tiles_along(length, tile, overlap),
+                    (plan.tile, plan.count()),
+                    "length {length}, tile {tile}, overlap {overlap}"
+                );
+            }
+        }
+        assert_eq!(tiles_along(u32::MAX as usize, 0, 0).1, 1);
+    }
 
     #[test]
     fn mirror_reflects_about_the_edge() {

@@ -85,6 +85,16 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomically(path, |f| f.write_all(bytes).map_err(|e| Error::io(path, e)))
 }
 
+/// True if `a` and `b` name the same file: an existing file through any path (links,
+/// `.` and `..` resolved), or the same path. Writers check it to never write over
+/// their input.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// Refuses a target that exists and is not a regular file (after following symbolic
 /// links: a link to a device is refused like the device).
 fn check_target(path: &Path) -> Result<()> {

@@ -17,19 +17,20 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use ::tiff::decoder::{ifd::Value, Decoder, DecodingResult, Limits};
 use ::tiff::encoder::{
     DirectoryEncoder, Rational, TiffEncoder, TiffKind, TiffKindBig, TiffKindStandard, TiffValue,
 };
 use ::tiff::tags::{Tag, Type};
-use ::tiff::ColorType;
+use ::tiff::{ColorType, TiffResult};
 
 use crate::error::{Error, Result};
 use crate::formats::atomic_write::write_atomically;
 use crate::formats::ome;
-use crate::image::{ImageStack, PixelType, Pixels};
+use crate::image::{ImageStack, PixelType, Pixels, StackLayout};
 
 /// What a TIFF file says about its pixels besides their values.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -123,158 +124,355 @@ fn memory_budget() -> u64 {
 /// tag values and strips or tiles must lie within the file, an uncompressed page
 /// cannot hold more bytes than the file, a compressed one not more than
 /// [`MAX_COMPRESSION_RATIO`] times the file, and all pages together not more than the
-/// machine's physical memory.
+/// machine's physical memory. [`TiffReader`] reads the same files a few planes at a
+/// time.
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be read; [`Error::ImageFile`] naming the file if
 /// it is not a TIFF, declares sizes it cannot hold, its pages differ in size or type,
 /// or it holds colour (RGB, palette) or another unsupported kind of pixel.
 pub fn read_tiff(path: &Path) -> Result<TiffImage> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    check_layout(path, &mut file, file_len)?;
-    file.rewind().map_err(|e| Error::io(path, e))?;
-    let budget = memory_budget();
-    let mut limits = Limits::default();
-    let max_page = budget.min(file_len.saturating_mul(MAX_COMPRESSION_RATIO));
-    limits.decoding_buffer_size = usize::try_from(max_page).unwrap_or(usize::MAX);
-    limits.intermediate_buffer_size = usize::try_from(file_len).unwrap_or(usize::MAX);
-    limits.ifd_value_size = limits.intermediate_buffer_size;
-    let mut decoder = Decoder::new(BufReader::new(file))
-        .map_err(|e| tiff_error(path, e))?
-        .with_limits(limits);
-    let metadata = TiffMetadata {
-        description: decoder
-            .get_tag_ascii_string(Tag::ImageDescription)
-            .ok()
-            .map(|s| s.trim_end_matches('\0').to_string()),
-        resolution: read_resolution(&mut decoder),
-    };
-    let (width, height) = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
-    let mut pixels: Option<Pixels> = None;
-    let mut planes = 0;
-    // Bytes of the pixels kept so far, as they are held in memory.
-    let mut held = 0u64;
-    loop {
-        let page = planes + 1;
-        let dims = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
-        if dims != (width, height) {
-            return Err(problem(
-                path,
-                format!(
-                    "page {page} is {} x {}, page 1 is {width} x {height}: all pages must have one size",
-                    dims.0, dims.1
-                ),
-            ));
+    let mut reader = TiffReader::open(path)?;
+    let stack = reader
+        .read_planes(usize::MAX)?
+        .ok_or_else(|| unreadable(path, "it has no page"))?;
+    Ok(TiffImage {
+        stack,
+        metadata: reader.metadata,
+    })
+}
+
+/// A TIFF file read page by page, so that a stack far larger than memory can be
+/// processed a few planes at a time ([`crate::deconvolve::deconvolve_tiff_file`]
+/// does so). It reads what [`read_tiff`] reads, with the same checks and messages:
+/// the file's layout is checked against its length when it is opened, before any
+/// page is decoded, and each page's size before its buffer is allocated (against the
+/// file, and with the pages of the same [`TiffReader::read_planes`] call against the
+/// machine's physical memory).
+pub struct TiffReader {
+    path: PathBuf,
+    decoder: Decoder<BufReader<File>>,
+    file_len: u64,
+    budget: u64,
+    width: u32,
+    height: u32,
+    /// The planes the file's directories announce.
+    planes: usize,
+    /// The planes read so far.
+    planes_read: usize,
+    /// The pixel type of page 1, once it is read.
+    pixel_type: Option<PixelType>,
+    /// False once the last page is read.
+    more: bool,
+    metadata: TiffMetadata,
+}
+
+impl TiffReader {
+    /// Opens a TIFF file: checks its layout and reads its first page's directory (its
+    /// size and metadata); no pixels yet.
+    ///
+    /// # Errors
+    /// As [`read_tiff`], for what the layout and the first directory show.
+    pub fn open(path: &Path) -> Result<TiffReader> {
+        let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file_len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let planes = check_layout(path, &mut file, file_len)?;
+        file.rewind().map_err(|e| Error::io(path, e))?;
+        let budget = memory_budget();
+        let mut limits = Limits::default();
+        let max_page = budget.min(file_len.saturating_mul(MAX_COMPRESSION_RATIO));
+        limits.decoding_buffer_size = usize::try_from(max_page).unwrap_or(usize::MAX);
+        limits.intermediate_buffer_size = usize::try_from(file_len).unwrap_or(usize::MAX);
+        limits.ifd_value_size = limits.intermediate_buffer_size;
+        let mut decoder = Decoder::new(BufReader::new(file))
+            .map_err(|e| tiff_error(path, e))?
+            .with_limits(limits);
+        let metadata = TiffMetadata {
+            description: decoder
+                .get_tag_ascii_string(Tag::ImageDescription)
+                .ok()
+                .map(|s| s.trim_end_matches('\0').to_string()),
+            resolution: read_resolution(&mut decoder),
+        };
+        let (width, height) = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
+        Ok(TiffReader {
+            path: path.to_path_buf(),
+            decoder,
+            file_len,
+            budget,
+            width,
+            height,
+            planes,
+            planes_read: 0,
+            pixel_type: None,
+            more: true,
+            metadata,
+        })
+    }
+
+    /// Width of every plane, in pixels.
+    pub fn width(&self) -> usize {
+        self.width as usize
+    }
+
+    /// Height of every plane, in pixels.
+    pub fn height(&self) -> usize {
+        self.height as usize
+    }
+
+    /// The number of planes the file's directories announce (pages, times the samples
+    /// of pages that store them one plane after another); reading checks that the
+    /// pages hold that many.
+    pub fn planes(&self) -> usize {
+        self.planes
+    }
+
+    /// The planes read so far.
+    pub fn planes_read(&self) -> usize {
+        self.planes_read
+    }
+
+    /// What the file says about its pixels besides their values (page 1's
+    /// description and resolution).
+    pub fn metadata(&self) -> &TiffMetadata {
+        &self.metadata
+    }
+
+    /// Bytes per value of the pixels as they are held in memory (the pixel type page
+    /// 1's tags announce: 16-bit signed and 32-bit integers are widened to floats);
+    /// an estimate for planning, before page 1 is read.
+    pub fn bytes_per_value(&mut self) -> u64 {
+        match self.pixel_type {
+            Some(t) => t.bytes() as u64,
+            None => held_bytes_per_value(&mut self.decoder),
         }
-        let samples = samples_per_pixel(&mut decoder);
-        let color = decoder.colortype().map_err(|e| tiff_error(path, e))?;
-        match color {
-            ColorType::Gray(_) => {}
-            // Channels stored one after another (tifffile writes CYX stacks so): each
-            // sample is read as a plane of its own.
-            _ if samples > 1 && is_planar(&mut decoder) => {}
-            ColorType::RGB(_)
-            | ColorType::RGBA(_)
-            | ColorType::Palette(_)
-            | ColorType::YCbCr(_) => {
+    }
+
+    /// Reads whole pages until at least `count` planes are read or the file ends (a
+    /// page storing several samples one plane after another gives them all), as one
+    /// stack; `None` once every page was read.
+    ///
+    /// # Errors
+    /// As [`read_tiff`]; a page whose size or pixel type differs from page 1's, or
+    /// pages holding more or fewer planes than the directories announce, are refused
+    /// naming the page. The pixels of the pages of one call count against the memory
+    /// budget together.
+    pub fn read_planes(&mut self, count: usize) -> Result<Option<ImageStack>> {
+        if !self.more {
+            return Ok(None);
+        }
+        let path = self.path.as_path();
+        let (width, height) = (self.width, self.height);
+        let mut pixels: Option<Pixels> = None;
+        let mut planes = 0;
+        // Bytes of the pixels kept so far in this call, as they are held in memory.
+        let mut held = 0u64;
+        while planes < count.max(1) {
+            let page = self.planes_read + 1;
+            let decoder = &mut self.decoder;
+            let dims = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
+            if dims != (width, height) {
                 return Err(problem(
                     path,
                     format!(
-                        "page {page} is a colour image: m-rBCR restores grayscale fluorescence \
-                         images; split the channels first (Image > Color > Split Channels in Fiji)"
+                        "page {page} is {} x {}, page 1 is {width} x {height}: all pages must have one size",
+                        dims.0, dims.1
                     ),
-                ))
+                ));
             }
-            other => {
+            let samples = samples_per_pixel(decoder);
+            let color = decoder.colortype().map_err(|e| tiff_error(path, e))?;
+            match color {
+                ColorType::Gray(_) => {}
+                // Channels stored one after another (tifffile writes CYX stacks so):
+                // each sample is read as a plane of its own.
+                _ if samples > 1 && is_planar(decoder) => {}
+                ColorType::RGB(_)
+                | ColorType::RGBA(_)
+                | ColorType::Palette(_)
+                | ColorType::YCbCr(_) => {
+                    return Err(problem(
+                        path,
+                        format!(
+                            "page {page} is a colour image: m-rBCR restores grayscale fluorescence \
+                             images; split the channels first (Image > Color > Split Channels in Fiji)"
+                        ),
+                    ))
+                }
+                other => {
+                    return Err(problem(
+                        path,
+                        format!("page {page} has unsupported pixels ({other:?})"),
+                    ))
+                }
+            }
+            held = check_page_size(
+                path,
+                decoder,
+                page,
+                samples,
+                self.file_len,
+                held,
+                self.budget,
+            )?;
+            let page_pixels = read_page(path, decoder, page)?;
+            if page_pixels.len() != samples * width as usize * height as usize {
                 return Err(problem(
                     path,
-                    format!("page {page} has unsupported pixels ({other:?})"),
-                ))
+                    format!(
+                        "page {page} holds {} values, not the {samples} x {width} x {height} it announces",
+                        page_pixels.len()
+                    ),
+                ));
             }
-        }
-        held = check_page_size(path, &mut decoder, page, samples, file_len, held, budget)?;
-        // Every sample plane of a planar page (`read_image` reads only the first).
-        let mut data = DecodingResult::U8(Vec::new());
-        decoder
-            .read_image_to_buffer(&mut data)
-            .map_err(|e| tiff_error(path, e))?;
-        let out_of_memory = |bytes: usize| {
-            problem(
-                path,
-                format!("page {page}: not enough memory for its pixels ({bytes} bytes)"),
-            )
-        };
-        let page_pixels = match data {
-            DecodingResult::U8(v) => Pixels::U8(v),
-            DecodingResult::U16(v) => Pixels::U16(v),
-            DecodingResult::F32(v) => Pixels::F32(v),
-            DecodingResult::F64(v) => Pixels::F64(v),
-            DecodingResult::I16(v) => Pixels::F32(
-                converted(&v, f32::from).map_err(|_| out_of_memory(v.len() * 4))?,
-            ),
-            DecodingResult::U32(v) => Pixels::F64(
-                converted(&v, f64::from).map_err(|_| out_of_memory(v.len() * 8))?,
-            ),
-            DecodingResult::I32(v) => Pixels::F64(
-                converted(&v, f64::from).map_err(|_| out_of_memory(v.len() * 8))?,
-            ),
-            _ => {
-                return Err(problem(
-                    path,
-                    format!("page {page} has a pixel type mrbcr does not read (8/16-bit unsigned, 16-bit signed, 32-bit integer, 32/64-bit float are read)"),
-                ))
-            }
-        };
-        if page_pixels.len() != samples * width as usize * height as usize {
-            return Err(problem(
-                path,
-                format!(
-                    "page {page} holds {} values, not the {samples} x {width} x {height} it announces",
-                    page_pixels.len()
-                ),
-            ));
-        }
-        let page_bytes = page_pixels.len() * page_pixels.pixel_type().bytes();
-        pixels = Some(match (pixels, page_pixels) {
-            (None, p) => p,
-            (Some(Pixels::U8(mut a)), Pixels::U8(b)) => {
-                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
-                Pixels::U8(a)
-            }
-            (Some(Pixels::U16(mut a)), Pixels::U16(b)) => {
-                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
-                Pixels::U16(a)
-            }
-            (Some(Pixels::F32(mut a)), Pixels::F32(b)) => {
-                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
-                Pixels::F32(a)
-            }
-            (Some(Pixels::F64(mut a)), Pixels::F64(b)) => {
-                appended(&mut a, &b).map_err(|_| out_of_memory(page_bytes))?;
-                Pixels::F64(a)
-            }
-            (Some(a), b) => {
+            let first_type = *self.pixel_type.get_or_insert(page_pixels.pixel_type());
+            if page_pixels.pixel_type() != first_type {
                 return Err(problem(
                     path,
                     format!(
                         "page {page} is {}, page 1 is {}: all pages must have one pixel type",
-                        b.pixel_type().name(),
-                        a.pixel_type().name()
+                        page_pixels.pixel_type().name(),
+                        first_type.name()
                     ),
-                ))
+                ));
             }
-        });
-        planes += samples;
-        if !decoder.more_images() {
-            break;
+            pixels = Some(match pixels {
+                None => {
+                    // Room for the call's other planes at once, so that adding pages
+                    // never holds the chunk twice while it grows.
+                    let planes = count.min(self.planes.saturating_sub(self.planes_read));
+                    let values = planes.saturating_mul(width as usize * height as usize);
+                    let bytes = (values as u64).saturating_mul(first_type.bytes() as u64);
+                    let mut page_pixels = page_pixels;
+                    if bytes <= self.budget {
+                        reserve_total(&mut page_pixels, values);
+                    }
+                    page_pixels
+                }
+                Some(kept) => joined(kept, page_pixels).map_err(|bytes| {
+                    problem(
+                        path,
+                        format!("page {page}: not enough memory for its pixels ({bytes} bytes)"),
+                    )
+                })?,
+            });
+            planes += samples;
+            self.planes_read += samples;
+            if self.planes_read > self.planes {
+                return Err(self.miscounted());
+            }
+            if !self.decoder.more_images() {
+                self.more = false;
+                if self.planes_read != self.planes {
+                    return Err(self.miscounted());
+                }
+                break;
+            }
+            self.decoder
+                .next_image()
+                .map_err(|e| tiff_error(&self.path, e))?;
         }
-        decoder.next_image().map_err(|e| tiff_error(path, e))?;
+        let pixels = pixels.expect("at least one page was read");
+        let stack = ImageStack::new(width as usize, height as usize, planes, pixels)
+            .map_err(|e| problem(&self.path, e))?;
+        Ok(Some(stack))
     }
-    let pixels = pixels.expect("at least one page was read");
-    let stack = ImageStack::new(width as usize, height as usize, planes, pixels)
-        .map_err(|e| problem(path, e))?;
-    Ok(TiffImage { stack, metadata })
+
+    /// The pages hold another number of planes than the directories announce (the
+    /// layout scan and the decoder read a page's samples differently).
+    fn miscounted(&self) -> Error {
+        unreadable(
+            &self.path,
+            format!(
+                "its directories announce {} planes, its pages hold {} or more",
+                self.planes,
+                self.planes_read.min(self.planes + 1)
+            ),
+        )
+    }
+}
+
+/// Decodes the current page: every sample plane of a planar page (`read_image` reads
+/// only the first), 16-bit signed values widened to f32 and 32-bit integers to f64.
+fn read_page<R: std::io::Read + Seek>(
+    path: &Path,
+    decoder: &mut Decoder<R>,
+    page: usize,
+) -> Result<Pixels> {
+    let mut data = DecodingResult::U8(Vec::new());
+    decoder
+        .read_image_to_buffer(&mut data)
+        .map_err(|e| tiff_error(path, e))?;
+    let out_of_memory = |bytes: usize| {
+        problem(
+            path,
+            format!("page {page}: not enough memory for its pixels ({bytes} bytes)"),
+        )
+    };
+    Ok(match data {
+        DecodingResult::U8(v) => Pixels::U8(v),
+        DecodingResult::U16(v) => Pixels::U16(v),
+        DecodingResult::F32(v) => Pixels::F32(v),
+        DecodingResult::F64(v) => Pixels::F64(v),
+        DecodingResult::I16(v) => {
+            Pixels::F32(converted(&v, f32::from).map_err(|_| out_of_memory(v.len() * 4))?)
+        }
+        DecodingResult::U32(v) => {
+            Pixels::F64(converted(&v, f64::from).map_err(|_| out_of_memory(v.len() * 8))?)
+        }
+        DecodingResult::I32(v) => {
+            Pixels::F64(converted(&v, f64::from).map_err(|_| out_of_memory(v.len() * 8))?)
+        }
+        _ => {
+            return Err(problem(
+                path,
+                format!("page {page} has a pixel type mrbcr does not read (8/16-bit unsigned, 16-bit signed, 32-bit integer, 32/64-bit float are read)"),
+            ))
+        }
+    })
+}
+
+/// Makes room for `values` values in all, if memory allows (else the buffer grows as
+/// values are added, and fails then).
+fn reserve_total(pixels: &mut Pixels, values: usize) {
+    fn reserve<T>(v: &mut Vec<T>, values: usize) {
+        let _ = v.try_reserve_exact(values.saturating_sub(v.len()));
+    }
+    match pixels {
+        Pixels::U8(v) => reserve(v, values),
+        Pixels::U16(v) => reserve(v, values),
+        Pixels::F32(v) => reserve(v, values),
+        Pixels::F64(v) => reserve(v, values),
+    }
+}
+
+/// `more` appended to `kept` (both of one pixel type), or the bytes that could not be
+/// had when memory runs out.
+fn joined(kept: Pixels, more: Pixels) -> std::result::Result<Pixels, usize> {
+    let bytes = more.len() * more.pixel_type().bytes();
+    let fail = |_| bytes;
+    Ok(match (kept, more) {
+        (Pixels::U8(mut a), Pixels::U8(b)) => {
+            appended(&mut a, &b).map_err(fail)?;
+            Pixels::U8(a)
+        }
+        (Pixels::U16(mut a), Pixels::U16(b)) => {
+            appended(&mut a, &b).map_err(fail)?;
+            Pixels::U16(a)
+        }
+        (Pixels::F32(mut a), Pixels::F32(b)) => {
+            appended(&mut a, &b).map_err(fail)?;
+            Pixels::F32(a)
+        }
+        (Pixels::F64(mut a), Pixels::F64(b)) => {
+            appended(&mut a, &b).map_err(fail)?;
+            Pixels::F64(a)
+        }
+        (a, _) => unreachable!(
+            "pages of one pixel type ({}) are joined",
+            a.pixel_type().name()
+        ),
+    })
 }
 
 /// `values` converted one by one, in a buffer whose allocation may fail.
@@ -298,6 +496,32 @@ fn appended<T: Copy>(
     Ok(())
 }
 
+/// The current page's BitsPerSample (of its first sample; 1 when absent).
+fn bits_per_sample<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> u16 {
+    decoder
+        .get_tag_u16_vec(Tag::BitsPerSample)
+        .ok()
+        .and_then(|b| b.first().copied())
+        .unwrap_or(1)
+}
+
+/// Bytes a value of the current page takes once read: one to eight (16-bit signed and
+/// 32-bit integers are widened to floats).
+fn held_bytes_per_value<R: std::io::Read + Seek>(decoder: &mut Decoder<R>) -> u64 {
+    let bits = bits_per_sample(decoder);
+    // 1 unsigned, 2 signed integer, 3 float.
+    let format = decoder
+        .get_tag_u16_vec(Tag::SampleFormat)
+        .ok()
+        .and_then(|f| f.first().copied())
+        .unwrap_or(1);
+    match (bits, format) {
+        (16, 2) => 4,
+        (32, 1 | 2) => 8,
+        _ => u64::from(bits).div_ceil(8).max(1),
+    }
+}
+
 /// Checks the size of the current page's pixels before they are decoded: an
 /// uncompressed page cannot hold more bytes than the file, a compressed one not more
 /// than [`MAX_COMPRESSION_RATIO`] times the file, and the pixels of all pages so far
@@ -313,24 +537,9 @@ fn check_page_size<R: std::io::Read + Seek>(
     budget: u64,
 ) -> Result<u64> {
     let (width, height) = decoder.dimensions().map_err(|e| tiff_error(path, e))?;
-    let bits = decoder
-        .get_tag_u16_vec(Tag::BitsPerSample)
-        .ok()
-        .and_then(|b| b.first().copied())
-        .unwrap_or(1);
-    // 1 unsigned, 2 signed integer, 3 float.
-    let format = decoder
-        .get_tag_u16_vec(Tag::SampleFormat)
-        .ok()
-        .and_then(|f| f.first().copied())
-        .unwrap_or(1);
-    // The decoded page holds its rows packed to whole bytes; the pixels kept take one
-    // to eight bytes a sample (16-bit signed and 32-bit integers are widened to floats).
-    let held_bytes = match (bits, format) {
-        (16, 2) => 4,
-        (32, 1 | 2) => 8,
-        _ => u64::from(bits).div_ceil(8).max(1),
-    };
+    let bits = bits_per_sample(decoder);
+    // The decoded page holds its rows packed to whole bytes.
+    let held_bytes = held_bytes_per_value(decoder);
     let pixels = u64::from(width)
         .checked_mul(u64::from(height))
         .and_then(|n| n.checked_mul(samples as u64));
@@ -379,8 +588,10 @@ fn check_page_size<R: std::io::Read + Seek>(
 /// Checks the structure of a TIFF file against its length before the decoder reads it:
 /// every directory, every tag's values and every strip or tile must lie within the
 /// file, and the chain of directories must not loop. Files that are not TIFFs are left
-/// to the decoder, which names the problem.
-fn check_layout(path: &Path, file: &mut File, file_len: u64) -> Result<()> {
+/// to the decoder, which names the problem. Returns the planes the directories
+/// announce: the sum of their SamplesPerPixel (1 when absent), as the reader counts
+/// them (0 for a file left to the decoder).
+fn check_layout(path: &Path, file: &mut File, file_len: u64) -> Result<usize> {
     let mut scan = Scan {
         reader: BufReader::new(file),
         little_endian: true,
@@ -389,37 +600,40 @@ fn check_layout(path: &Path, file: &mut File, file_len: u64) -> Result<()> {
     };
     let mut head = [0u8; 4];
     if scan.reader.read_exact(&mut head).is_err() {
-        return Ok(());
+        return Ok(0);
     }
     scan.little_endian = match &head[..2] {
         b"II" => true,
         b"MM" => false,
-        _ => return Ok(()),
+        _ => return Ok(0),
     };
     let big = match scan.uint(&head[2..4]) {
         42 => false,
         43 => true,
-        _ => return Ok(()),
+        _ => return Ok(0),
     };
     let mut offset = if big {
         let mut rest = [0u8; 12];
         if scan.reader.read_exact(&mut rest).is_err() {
-            return Ok(());
+            return Ok(0);
         }
         scan.uint(&rest[4..12])
     } else {
         let mut rest = [0u8; 4];
         if scan.reader.read_exact(&mut rest).is_err() {
-            return Ok(());
+            return Ok(0);
         }
         scan.uint(&rest)
     };
     // Brent's cycle detection: constant memory whatever the number of pages.
     let (mut saved, mut power, mut steps) = (offset, 1u64, 0u64);
     let mut page = 0u64;
+    let mut planes = 0u64;
     while offset != 0 {
         page += 1;
-        offset = scan.directory(page, offset, big)?;
+        let samples;
+        (offset, samples) = scan.directory(page, offset, big)?;
+        planes = planes.saturating_add(samples);
         if offset == saved {
             return Err(unreadable(
                 path,
@@ -431,7 +645,7 @@ fn check_layout(path: &Path, file: &mut File, file_len: u64) -> Result<()> {
             (saved, power, steps) = (offset, power * 2, 0);
         }
     }
-    Ok(())
+    Ok(usize::try_from(planes).unwrap_or(usize::MAX))
 }
 
 /// The state of [`check_layout`]'s walk through a file.
@@ -475,8 +689,9 @@ impl Scan<'_> {
     }
 
     /// Checks the directory at `offset` and returns the offset of the next one (0 at
-    /// the end of the chain).
-    fn directory(&mut self, page: u64, offset: u64, big: bool) -> Result<u64> {
+    /// the end of the chain) and the directory's SamplesPerPixel (read as the decoder
+    /// reads it: a single unsigned value, 0 and anything else count as 1).
+    fn directory(&mut self, page: u64, offset: u64, big: bool) -> Result<(u64, u64)> {
         let (count_bytes, entry_bytes, inline) = if big { (8, 20, 8) } else { (2, 12, 4) };
         let mut count = [0u8; 8];
         if offset.saturating_add(count_bytes) > self.file_len {
@@ -494,6 +709,7 @@ impl Scan<'_> {
             )));
         }
         let mut arrays: [Option<ArrayEntry>; 4] = [None; 4];
+        let mut samples = 1;
         let mut entry = [0u8; 20];
         for i in 0..entries {
             let at = offset + count_bytes + i * entry_bytes;
@@ -522,6 +738,13 @@ impl Scan<'_> {
                     )));
                 }
             }
+            if Tag::from_u16_exhaustive(tag) == Tag::SamplesPerPixel
+                && n == 1
+                && matches!(kind, 1 | 3 | 4 | 16)
+                && size <= inline
+            {
+                samples = self.uint(&value[..size as usize]).max(1);
+            }
             let mut field = [0u8; 8];
             field[..value.len()].copy_from_slice(value);
             let slot = match Tag::from_u16_exhaustive(tag) {
@@ -542,7 +765,7 @@ impl Scan<'_> {
         let mut next = [0u8; 8];
         let next_at = offset + count_bytes + entries * entry_bytes;
         self.read(next_at, &mut next[..inline as usize])?;
-        Ok(self.uint(&next[..inline as usize]))
+        Ok((self.uint(&next[..inline as usize]), samples))
     }
 
     /// Checks that every strip or tile (offset and byte count) lies within the file.
@@ -687,41 +910,143 @@ impl TiffValue for Text<'_> {
 }
 
 /// Writes a stack as a multi-page TIFF (one page per plane, uncompressed), with the
-/// given metadata. The file appears complete or not at all.
+/// given metadata. The file appears complete or not at all. The same file as
+/// [`write_tiff_planes`] writes when given the stack's planes.
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be written; [`Error::ImageFile`] if the encoder
 /// refuses the image.
 pub fn write_tiff(path: &Path, stack: &ImageStack, metadata: &TiffMetadata) -> Result<()> {
-    let bytes = stack.width() * stack.height() * stack.planes() * stack.pixel_type().bytes();
+    write_tiff_planes(path, stack.layout(), metadata, |writer| {
+        writer.write_planes(stack)
+    })
+}
+
+/// Writes a multi-page TIFF of `layout` a few planes at a time: `fill` hands the
+/// planes, in order, to [`TiffPlaneWriter::write_planes`]; they go straight to the
+/// temporary file, which becomes `path` once all `layout.planes` planes are written
+/// (the file appears complete or not at all: after an error from `fill`, or too few
+/// planes, nothing is left). The file is byte for byte what [`write_tiff`] writes for
+/// the whole stack: ImageJ's layout (the pixels of all planes first, then one
+/// directory per plane), classic TIFF or BigTIFF when the pixels exceed 4 GB.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be written; [`Error::ImageFile`] if the encoder
+/// refuses the image; [`Error::InvalidInput`] if the planes written are not
+/// `layout.planes` planes of its size and type; any error `fill` returns.
+pub fn write_tiff_planes(
+    path: &Path,
+    layout: StackLayout,
+    metadata: &TiffMetadata,
+    fill: impl FnOnce(&mut TiffPlaneWriter<'_>) -> Result<()>,
+) -> Result<()> {
+    if layout.width == 0 || layout.height == 0 || layout.planes == 0 {
+        return Err(Error::InvalidInput(format!(
+            "a TIFF file needs at least one pixel and one plane, got {} x {} x {}",
+            layout.width, layout.height, layout.planes
+        )));
+    }
     write_atomically(path, |file| {
         let mut out = BufWriter::new(file);
         // Leave room for the directories within the 4 GB of a classic TIFF.
-        if bytes < (1 << 32) - (64 << 20) {
+        if layout.bytes() < (1 << 32) - (64 << 20) {
             let mut encoder = TiffEncoder::new(&mut out).map_err(|e| tiff_error(path, e))?;
-            write_pages::<_, TiffKindStandard>(&mut encoder, stack, metadata, path)?;
+            write_pages::<_, TiffKindStandard>(&mut encoder, layout, metadata, path, fill)?;
         } else {
             let mut encoder = TiffEncoder::new_big(&mut out).map_err(|e| tiff_error(path, e))?;
-            write_pages::<_, TiffKindBig>(&mut encoder, stack, metadata, path)?;
+            write_pages::<_, TiffKindBig>(&mut encoder, layout, metadata, path, fill)?;
         }
         out.flush().map_err(|e| Error::io(path, e))
     })
 }
 
+/// Where [`write_tiff_planes`]'s caller puts the planes, in order.
+pub struct TiffPlaneWriter<'a> {
+    sink: &'a mut dyn PixelSink,
+    layout: StackLayout,
+    path: &'a Path,
+    /// Where each plane written so far starts in the file.
+    offsets: Vec<u64>,
+}
+
+impl TiffPlaneWriter<'_> {
+    /// Appends the planes of `planes` (of the file's width, height and pixel type).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the planes have another size or type than the file,
+    /// or would be more than it holds; [`Error::Io`] or [`Error::ImageFile`] if
+    /// writing fails.
+    pub fn write_planes(&mut self, planes: &ImageStack) -> Result<()> {
+        let layout = self.layout;
+        if (planes.width(), planes.height(), planes.pixel_type())
+            != (layout.width, layout.height, layout.pixel_type)
+        {
+            return Err(Error::InvalidInput(format!(
+                "planes of {} x {} {} cannot go into a TIFF file of {} x {} {} planes",
+                planes.width(),
+                planes.height(),
+                planes.pixel_type().name(),
+                layout.width,
+                layout.height,
+                layout.pixel_type.name()
+            )));
+        }
+        if self.offsets.len() + planes.planes() > layout.planes {
+            return Err(Error::InvalidInput(format!(
+                "{} more planes cannot go into a TIFF file of {} planes that has {}",
+                planes.planes(),
+                layout.planes,
+                self.offsets.len()
+            )));
+        }
+        let n = layout.width * layout.height;
+        for plane in 0..planes.planes() {
+            let offset = self
+                .sink
+                .write_pixels(planes.pixels(), plane * n..(plane + 1) * n)
+                .map_err(|e| tiff_error(self.path, e))?;
+            self.offsets.push(offset);
+        }
+        Ok(())
+    }
+
+    /// The planes written so far.
+    pub fn planes_written(&self) -> usize {
+        self.offsets.len()
+    }
+}
+
+/// Writes pixel data at the file's current end, returning its offset: the first
+/// directory of [`write_pages`], behind a type that does not name the file's kind.
+trait PixelSink {
+    fn write_pixels(&mut self, pixels: &Pixels, range: Range<usize>) -> TiffResult<u64>;
+}
+
+impl<W: Write + Seek, K: TiffKind> PixelSink for DirectoryEncoder<'_, W, K> {
+    fn write_pixels(&mut self, pixels: &Pixels, range: Range<usize>) -> TiffResult<u64> {
+        match pixels {
+            Pixels::U8(v) => self.write_data(&v[range]),
+            Pixels::U16(v) => self.write_data(&v[range]),
+            Pixels::F32(v) => self.write_data(&v[range]),
+            Pixels::F64(v) => self.write_data(&v[range]),
+        }
+    }
+}
+
 /// Writes the pages in ImageJ's own layout: the pixels of all planes first, one
-/// contiguous block, then one IFD per plane (each a single uncompressed strip). ImageJ
-/// reads a stack whose description says `images=N` as one block from the first strip
-/// on, so any other layout opens as garbage there; every other TIFF reader follows the
-/// IFDs and is indifferent.
+/// contiguous block (handed over by `fill`), then one IFD per plane (each a single
+/// uncompressed strip). ImageJ reads a stack whose description says `images=N` as one
+/// block from the first strip on, so any other layout opens as garbage there; every
+/// other TIFF reader follows the IFDs and is indifferent.
 fn write_pages<W: Write + Seek, K: TiffKind>(
     encoder: &mut TiffEncoder<W, K>,
-    stack: &ImageStack,
+    layout: StackLayout,
     metadata: &TiffMetadata,
     path: &Path,
+    fill: impl FnOnce(&mut TiffPlaneWriter<'_>) -> Result<()>,
 ) -> Result<()> {
     let fail = |e| tiff_error(path, e);
-    let n = stack.width() * stack.height();
-    let (bits, sample_format): (u16, u16) = match stack.pixel_type() {
+    let (bits, sample_format): (u16, u16) = match layout.pixel_type {
         PixelType::U8 => (8, 1),
         PixelType::U16 => (16, 1),
         PixelType::F32 => (32, 3),
@@ -732,12 +1057,12 @@ fn write_pages<W: Write + Seek, K: TiffKind>(
         .as_deref()
         // A NUL would end the text early for every reader: keep what is before it.
         .map(|d| d.split('\0').next().unwrap_or_default())
-        .map(|d| output_description(d, stack.pixel_type()));
-    let plane_bytes = (n * stack.pixel_type().bytes()) as u64;
+        .map(|d| output_description(d, layout.pixel_type));
+    let plane_bytes = (layout.width * layout.height * layout.pixel_type.bytes()) as u64;
     let tags = |dir: &mut DirectoryEncoder<'_, W, K>, plane: usize, offset: u64| {
         dir.write_tag(Tag::NewSubfileType, 0u32)?;
-        dir.write_tag(Tag::ImageWidth, stack.width() as u32)?;
-        dir.write_tag(Tag::ImageLength, stack.height() as u32)?;
+        dir.write_tag(Tag::ImageWidth, layout.width as u32)?;
+        dir.write_tag(Tag::ImageLength, layout.height as u32)?;
         dir.write_tag(Tag::BitsPerSample, bits)?;
         dir.write_tag(Tag::Compression, 1u16)?;
         dir.write_tag(Tag::PhotometricInterpretation, 1u16)?;
@@ -748,7 +1073,7 @@ fn write_pages<W: Write + Seek, K: TiffKind>(
         }
         dir.write_tag(Tag::StripOffsets, K::convert_offset(offset)?)?;
         dir.write_tag(Tag::SamplesPerPixel, 1u16)?;
-        dir.write_tag(Tag::RowsPerStrip, stack.height() as u32)?;
+        dir.write_tag(Tag::RowsPerStrip, layout.height as u32)?;
         dir.write_tag(Tag::StripByteCounts, K::convert_offset(plane_bytes)?)?;
         if let Some(r) = &metadata.resolution {
             dir.write_tag(Tag::XResolution, Rational { n: r.x.0, d: r.x.1 })?;
@@ -759,16 +1084,20 @@ fn write_pages<W: Write + Seek, K: TiffKind>(
     };
     // The first directory writes every plane's pixels, then its own tags.
     let mut first = encoder.image_directory().map_err(fail)?;
-    let mut offsets = Vec::with_capacity(stack.planes());
-    for plane in 0..stack.planes() {
-        let range = plane * n..(plane + 1) * n;
-        let offset = match stack.pixels() {
-            Pixels::U8(v) => first.write_data(&v[range]),
-            Pixels::U16(v) => first.write_data(&v[range]),
-            Pixels::F32(v) => first.write_data(&v[range]),
-            Pixels::F64(v) => first.write_data(&v[range]),
-        };
-        offsets.push(offset.map_err(fail)?);
+    let mut writer = TiffPlaneWriter {
+        sink: &mut first,
+        layout,
+        path,
+        offsets: Vec::new(),
+    };
+    fill(&mut writer)?;
+    let offsets = writer.offsets;
+    if offsets.len() != layout.planes {
+        return Err(Error::InvalidInput(format!(
+            "a TIFF file of {} planes was given {}",
+            layout.planes,
+            offsets.len()
+        )));
     }
     tags(&mut first, 0, offsets[0]).map_err(fail)?;
     first.finish().map_err(fail)?;
