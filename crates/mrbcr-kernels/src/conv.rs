@@ -18,6 +18,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::layout::{PlaneGeometry, MAX_BLOCK, MAX_KERNEL};
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+use super::vector::F32Vector;
 use super::{SimdKind, SimdLevel};
 
 /// The weights of one convolution layer, packed for the kernels:
@@ -90,14 +92,6 @@ impl ConvWeights {
     pub fn macs_per_pixel(&self) -> usize {
         self.c_in * self.c_out * self.kh * self.kw
     }
-
-    fn tap_offsets(&self, stride: usize) -> Vec<isize> {
-        let (ch, cw) = ((self.kh / 2) as isize, (self.kw / 2) as isize);
-        let s = stride as isize;
-        (0..self.kh as isize)
-            .flat_map(|y| (0..self.kw as isize).map(move |x| (y - ch) * s + (x - cw)))
-            .collect()
-    }
 }
 
 /// A pointer that may cross threads: each task writes a disjoint range through it.
@@ -146,7 +140,7 @@ pub fn conv2d(
     assert_eq!(out.len(), weights.c_out * n, "output size");
     let call = ConvCall {
         inputs: inputs.iter().map(|p| p.as_ptr()).collect(),
-        offsets: weights.tap_offsets(geometry.stride()),
+        offsets: geometry.tap_offsets(weights.kh, weights.kw),
         weights,
         out: SendPtr(out.as_mut_ptr()),
         plane_len: n,
@@ -191,11 +185,24 @@ fn channel_group(weights: &ConvWeights, block: usize) -> usize {
 
 /// Pixels one block kernel computes at once for a level and output-channel block.
 fn block_pixels(level: SimdKind, ob: usize) -> usize {
+    let lanes = match level {
+        SimdKind::Avx512 => 16,
+        SimdKind::Avx2 => 8,
+        SimdKind::Neon => 4,
+        SimdKind::Scalar => 1,
+    };
+    lanes * vectors_per_block(level, ob)
+}
+
+/// Vectors of pixels per block for a level and output-channel block `ob`: the `ob x
+/// vectors` accumulators, the vectors of one tap's input and a broadcast weight fill
+/// the registers without spilling (32 with AVX-512 and NEON, 16 with AVX2).
+const fn vectors_per_block(level: SimdKind, ob: usize) -> usize {
     match (level, ob) {
-        (SimdKind::Avx512, 4) => 16 * 6,
-        (SimdKind::Avx512, _) => 16 * 12,
-        (SimdKind::Avx2, 4) => 8 * 2,
-        (SimdKind::Avx2, _) => 8 * 8,
+        (SimdKind::Avx512 | SimdKind::Neon, 4) => 6,
+        (SimdKind::Avx512 | SimdKind::Neon, _) => 12,
+        (SimdKind::Avx2, 4) => 2,
+        (SimdKind::Avx2, _) => 8,
         (SimdKind::Scalar, _) => 16,
     }
 }
@@ -209,6 +216,7 @@ fn block_pixels(level: SimdKind, ob: usize) -> usize {
 /// made for, and groups must come in order (`level` is supported by the CPU: a
 /// [`SimdLevel`] cannot be made otherwise).
 unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize, channels: Range<usize>) {
+    use SimdKind::*;
     let w = call.weights;
     for ob in 0..w.c_out / w.block {
         let g = Group {
@@ -218,14 +226,18 @@ unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize, channels: Range
         };
         match (level.kind(), w.block) {
             #[cfg(target_arch = "x86_64")]
-            (SimdKind::Avx512, 4) => x86::block_avx512::<4, 6>(call, g),
+            (Avx512, 4) => x86::block_avx512::<4, { vectors_per_block(Avx512, 4) }>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdKind::Avx512, _) => x86::block_avx512::<1, 12>(call, g),
+            (Avx512, _) => x86::block_avx512::<1, { vectors_per_block(Avx512, 1) }>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdKind::Avx2, 4) => x86::block_avx2::<4, 2>(call, g),
+            (Avx2, 4) => x86::block_avx2::<4, { vectors_per_block(Avx2, 4) }>(call, g),
             #[cfg(target_arch = "x86_64")]
-            (SimdKind::Avx2, _) => x86::block_avx2::<1, 8>(call, g),
-            _ => block_scalar(call, g, block_pixels(SimdKind::Scalar, w.block)),
+            (Avx2, _) => x86::block_avx2::<1, { vectors_per_block(Avx2, 1) }>(call, g),
+            #[cfg(target_arch = "aarch64")]
+            (Neon, 4) => arm::block_neon::<4, { vectors_per_block(Neon, 4) }>(call, g),
+            #[cfg(target_arch = "aarch64")]
+            (Neon, _) => arm::block_neon::<1, { vectors_per_block(Neon, 1) }>(call, g),
+            _ => block_scalar(call, g, block_pixels(Scalar, w.block)),
         }
     }
 }
@@ -288,118 +300,103 @@ unsafe fn block_scalar(call: &ConvCall, g: Group, len: usize) {
     }
 }
 
+/// The SIMD block kernel: `OB` output channels x `NV` vectors `V` of consecutive
+/// pixels, the accumulators in registers. Per output value it performs the scalar
+/// reference's operations in its order: the bias (or the partial sum), one fused
+/// multiply-add per (input channel, tap), then the ReLU and the padding mask.
+///
+/// Written once; each instruction set compiles it through a `#[target_feature]`
+/// wrapper (modules `x86` and `arm`), into which it and `V`'s operations inline.
+///
+/// # Safety
+/// As [`run_block`], and the CPU must have `V`'s instruction set.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[inline(always)]
+unsafe fn block_simd<V: F32Vector, const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
+    let w = call.weights;
+    let p = g.p;
+    let (first, last) = (g.is_first(), g.is_last(call));
+    let mut acc = [[V::splat(0.0); NV]; OB];
+    for (o, row) in acc.iter_mut().enumerate() {
+        let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
+        for (v, a) in row.iter_mut().enumerate() {
+            *a = if first {
+                V::splat(w.bias[g.ob * OB + o])
+            } else {
+                V::load(out.add(V::LANES * v))
+            };
+        }
+    }
+    let mut wp = w.packed.as_ptr().add(g.weight_offset(call, OB));
+    for &plane in &call.inputs[g.channels.clone()] {
+        let base = plane.add(p);
+        for &off in &call.offsets {
+            let src = base.offset(off);
+            let mut x = [V::splat(0.0); NV];
+            for (v, xv) in x.iter_mut().enumerate() {
+                *xv = V::load(src.add(V::LANES * v));
+            }
+            for row in acc.iter_mut() {
+                let wv = V::splat(*wp);
+                wp = wp.add(1);
+                for (a, xv) in row.iter_mut().zip(&x) {
+                    *a = xv.mul_add(wv, *a);
+                }
+            }
+        }
+    }
+    for (o, row) in acc.iter().enumerate() {
+        let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
+        for (v, a) in row.iter().enumerate() {
+            let mut r = *a;
+            if last {
+                if call.relu {
+                    r = r.relu();
+                }
+                r = r.and_mask(call.interior.add(p + V::LANES * v));
+            }
+            r.store(out.add(V::LANES * v));
+        }
+    }
+}
+
+/// [`block_simd`] compiled for AVX-512 and for AVX2 with FMA.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{ConvCall, Group};
-    use std::arch::x86_64::*;
+    use super::{block_simd, ConvCall, Group};
+    use std::arch::x86_64::{__m256, __m512};
 
-    /// AVX-512 block: `OB` output channels x `NV` vectors of 16 pixels.
+    /// [`block_simd`] on 16-lane AVX-512 vectors.
     ///
     /// # Safety
     /// As `run_block`, and the CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn block_avx512<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
-        let w = call.weights;
-        let p = g.p;
-        let (first, last) = (g.is_first(), g.is_last(call));
-        let mut acc = [[_mm512_setzero_ps(); NV]; OB];
-        for (o, row) in acc.iter_mut().enumerate() {
-            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
-            for (v, a) in row.iter_mut().enumerate() {
-                *a = if first {
-                    _mm512_set1_ps(w.bias[g.ob * OB + o])
-                } else {
-                    _mm512_loadu_ps(out.add(16 * v))
-                };
-            }
-        }
-        let mut wp = w.packed.as_ptr().add(g.weight_offset(call, OB));
-        for &plane in &call.inputs[g.channels.clone()] {
-            let base = plane.add(p);
-            for &off in &call.offsets {
-                let src = base.offset(off);
-                let mut x = [_mm512_setzero_ps(); NV];
-                for (v, xv) in x.iter_mut().enumerate() {
-                    *xv = _mm512_loadu_ps(src.add(16 * v));
-                }
-                for row in acc.iter_mut() {
-                    let wv = _mm512_set1_ps(*wp);
-                    wp = wp.add(1);
-                    for (a, xv) in row.iter_mut().zip(&x) {
-                        *a = _mm512_fmadd_ps(*xv, wv, *a);
-                    }
-                }
-            }
-        }
-        let zero = _mm512_setzero_ps();
-        for (o, row) in acc.iter().enumerate() {
-            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
-            for (v, a) in row.iter().enumerate() {
-                let mut r = *a;
-                if last {
-                    if call.relu {
-                        r = _mm512_max_ps(r, zero);
-                    }
-                    let mask = _mm512_loadu_si512(call.interior.add(p + 16 * v) as *const _);
-                    r = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(r), mask));
-                }
-                _mm512_storeu_ps(out.add(16 * v), r);
-            }
-        }
+        block_simd::<__m512, OB, NV>(call, g)
     }
 
-    /// AVX2 block: `OB` output channels x `NV` vectors of 8 pixels.
+    /// [`block_simd`] on 8-lane AVX2 vectors.
     ///
     /// # Safety
     /// As `run_block`, and the CPU must have AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn block_avx2<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
-        let w = call.weights;
-        let p = g.p;
-        let (first, last) = (g.is_first(), g.is_last(call));
-        let mut acc = [[_mm256_setzero_ps(); NV]; OB];
-        for (o, row) in acc.iter_mut().enumerate() {
-            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
-            for (v, a) in row.iter_mut().enumerate() {
-                *a = if first {
-                    _mm256_set1_ps(w.bias[g.ob * OB + o])
-                } else {
-                    _mm256_loadu_ps(out.add(8 * v))
-                };
-            }
-        }
-        let mut wp = w.packed.as_ptr().add(g.weight_offset(call, OB));
-        for &plane in &call.inputs[g.channels.clone()] {
-            let base = plane.add(p);
-            for &off in &call.offsets {
-                let src = base.offset(off);
-                let mut x = [_mm256_setzero_ps(); NV];
-                for (v, xv) in x.iter_mut().enumerate() {
-                    *xv = _mm256_loadu_ps(src.add(8 * v));
-                }
-                for row in acc.iter_mut() {
-                    let wv = _mm256_set1_ps(*wp);
-                    wp = wp.add(1);
-                    for (a, xv) in row.iter_mut().zip(&x) {
-                        *a = _mm256_fmadd_ps(*xv, wv, *a);
-                    }
-                }
-            }
-        }
-        let zero = _mm256_setzero_ps();
-        for (o, row) in acc.iter().enumerate() {
-            let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
-            for (v, a) in row.iter().enumerate() {
-                let mut r = *a;
-                if last {
-                    if call.relu {
-                        r = _mm256_max_ps(r, zero);
-                    }
-                    let mask = _mm256_loadu_ps(call.interior.add(p + 8 * v) as *const f32);
-                    r = _mm256_and_ps(r, mask);
-                }
-                _mm256_storeu_ps(out.add(8 * v), r);
-            }
-        }
+        block_simd::<__m256, OB, NV>(call, g)
+    }
+}
+
+/// [`block_simd`] compiled for NEON.
+#[cfg(target_arch = "aarch64")]
+mod arm {
+    use super::{block_simd, ConvCall, Group};
+    use std::arch::aarch64::float32x4_t;
+
+    /// [`block_simd`] on 4-lane NEON vectors.
+    ///
+    /// # Safety
+    /// As `run_block`, and the CPU must have NEON.
+    #[target_feature(enable = "neon")]
+    pub(super) unsafe fn block_neon<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
+        block_simd::<float32x4_t, OB, NV>(call, g)
     }
 }

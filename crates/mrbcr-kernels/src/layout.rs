@@ -100,6 +100,17 @@ impl PlaneGeometry {
         self.first + row * self.stride + PAD + col
     }
 
+    /// Flat offsets of the taps of a `kh x kw` kernel centred on a position, in
+    /// checkpoint tap order (row-major over the kernel window): tap `(y, x)` of
+    /// position `p` reads `p + (y - kh / 2) * stride + (x - kw / 2)`.
+    pub fn tap_offsets(&self, kh: usize, kw: usize) -> Vec<isize> {
+        let (ch, cw) = ((kh / 2) as isize, (kw / 2) as isize);
+        let s = self.stride as isize;
+        (0..kh as isize)
+            .flat_map(|y| (0..kw as isize).map(move |x| (y - ch) * s + (x - cw)))
+            .collect()
+    }
+
     /// Per flat position: all ones inside the image, zero in the padding.
     pub fn interior_mask(&self) -> &[u32] {
         &self.interior

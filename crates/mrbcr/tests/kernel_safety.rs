@@ -63,12 +63,21 @@ fn a_level_is_only_what_the_cpu_supports() {
     assert_eq!(supported[0], SimdLevel::scalar());
     assert_eq!(SimdLevel::at_most(SimdKind::Avx512), best);
     assert_eq!(SimdLevel::at_most(SimdKind::Scalar), SimdLevel::scalar());
-    for kind in [SimdKind::Scalar, SimdKind::Avx2, SimdKind::Avx512] {
+    for kind in [
+        SimdKind::Scalar,
+        SimdKind::Neon,
+        SimdKind::Avx2,
+        SimdKind::Avx512,
+    ] {
         let level = SimdLevel::at_most(kind);
         assert!(level.kind() <= kind, "{kind:?} gave {level:?}");
         assert!(supported.contains(&level), "{level:?} is not supported");
     }
     assert!(supported.contains(&SimdLevel::detect()));
+    // NEON is part of every aarch64 CPU: the comparisons with the scalar reference
+    // (tests/kernels.rs, tests/determinism.rs) run it there, under qemu-aarch64 in CI.
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(best.kind(), SimdKind::Neon);
     #[cfg(target_arch = "x86_64")]
     {
         let avx512 = is_x86_feature_detected!("avx512f");

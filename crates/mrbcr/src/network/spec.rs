@@ -93,6 +93,17 @@ impl LayerSpec {
         format!("{}.bias", self.prefix)
     }
 
+    /// The kernel shape as `[kh, kw, c_in, c_out]`: a dense layer is a 1 x 1
+    /// convolution, a 1-D convolution along the width a 1 x k one.
+    pub fn hwio(&self) -> [usize; 4] {
+        match self.kernel_shape[..] {
+            [c_in, c_out] => [1, 1, c_in, c_out],
+            [k, c_in, c_out] => [1, k, c_in, c_out],
+            [kh, kw, c_in, c_out] => [kh, kw, c_in, c_out],
+            _ => unreachable!("spec shapes have rank 2 to 4"),
+        }
+    }
+
     /// Output channels of the layer.
     pub fn out_channels(&self) -> usize {
         *self

@@ -41,21 +41,11 @@ pub struct TrainLayer {
     slots: LayerSlots,
 }
 
-/// A layer's kernel shape as `[kh, kw, c_in, c_out]`.
-pub(super) fn hwio(layer: &LayerSpec) -> [usize; 4] {
-    match layer.kernel_shape[..] {
-        [c_in, c_out] => [1, 1, c_in, c_out],
-        [k, c_in, c_out] => [1, k, c_in, c_out],
-        [kh, kw, c_in, c_out] => [kh, kw, c_in, c_out],
-        _ => unreachable!("spec shapes have rank 2 to 4"),
-    }
-}
-
 impl TrainLayer {
     /// Packs `layer` of `weights`; `gradients` tells where its gradients go.
     pub fn new(weights: &Weights, layer: &LayerSpec, gradients: &Gradients) -> TrainLayer {
         let (kernel, bias) = weights.layer(layer);
-        let [kh, kw, c_in, c_out] = hwio(layer);
+        let [kh, kw, c_in, c_out] = layer.hwio();
         let mut flipped = vec![0.0; kernel.len()];
         for ty in 0..kh {
             for tx in 0..kw {

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use ndarray::{concatenate, Array2, Array3, ArrayView2, Axis};
 
-use super::layers::hwio;
 use super::loss::sample_loss;
 use crate::network::spec::{self, LayerSpec};
 use crate::network::Weights;
@@ -46,7 +45,7 @@ impl ReferenceWeights {
     /// A convolution (dense, conv1d or conv2d: all are `kh x kw` with zero "same"
     /// padding), optionally followed by ReLU.
     fn conv(&self, x: &Map, layer: &LayerSpec, relu: bool) -> Map {
-        let [kh, kw, ci, co] = hwio(layer);
+        let [kh, kw, ci, co] = layer.hwio();
         let k = &self.tensors[&layer.kernel_name()];
         let b = &self.tensors[&layer.bias_name()];
         let (h, w, c) = x.dim();

@@ -18,7 +18,9 @@
 use rayon::prelude::*;
 
 use crate::kernels::layout::{PlaneGeometry, MAX_KERNEL};
-use crate::kernels::{SimdKind, SimdLevel};
+#[cfg(target_arch = "x86_64")]
+use crate::kernels::SimdKind;
+use crate::kernels::SimdLevel;
 
 /// Partial sums per dot product.
 const LANES: usize = 16;
@@ -27,16 +29,6 @@ const CHUNK: usize = 1024;
 /// Pixels per job (a multiple of [`CHUNK`]): the split of the pixel range into jobs
 /// is fixed, so the order of every sum is too.
 const SEGMENT: usize = 16 * CHUNK;
-
-/// Flat offsets of the taps of a `kh x kw` kernel on planes of row stride `stride`, in
-/// checkpoint tap order (row-major over the kernel window).
-pub fn tap_offsets(kh: usize, kw: usize, stride: usize) -> Vec<isize> {
-    let (ch, cw) = ((kh / 2) as isize, (kw / 2) as isize);
-    let s = stride as isize;
-    (0..kh as isize)
-        .flat_map(|y| (0..kw as isize).map(move |x| (y - ch) * s + (x - cw)))
-        .collect()
-}
 
 /// Adds the gradients of a `kh x kw` convolution's kernel (`[kh, kw, c_in, c_out]`,
 /// checkpoint layout) and bias (`[c_out]`) to `kernel_grad` and `bias_grad`, given the
@@ -71,7 +63,7 @@ pub fn conv_weight_grad(
         "kernel gradient size"
     );
     assert_eq!(bias_grad.len(), c_out, "bias gradient size");
-    let offsets = tap_offsets(kh, kw, geometry.stride());
+    let offsets = geometry.tap_offsets(kh, kw);
     let taps = offsets.len();
     let start = geometry.first();
     // Rounded up to whole lane groups: the planes' tail slack (zero gradient) covers it.
@@ -201,6 +193,7 @@ impl Job<'_> {
                 SimdKind::Avx512 => correlate_avx512(x, d, count, &mut local),
                 #[cfg(target_arch = "x86_64")]
                 SimdKind::Avx2 => correlate_avx2(x, d, count, &mut local),
+                // NEON belongs to the aarch64 baseline: the portable body compiles to it.
                 _ => correlate(x, d, count, &mut local),
             }
         }
