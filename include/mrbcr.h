@@ -714,6 +714,44 @@ enum mrbcr_status mrbcr_options_set_memory_limit(struct mrbcr_options *options,
 enum mrbcr_status mrbcr_options_set_threads(struct mrbcr_options *options,
                                             size_t threads);
 
+// Reads the options' tile side, overlap, output range (an `mrbcr_output_range`
+// value), thread count and memory limit: on options fresh from `mrbcr_options_new`,
+// the defaults, so that front ends show them without repeating them. Each out-pointer
+// may be NULL (that value is not wanted).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid options not changed by another thread meanwhile; each
+// out-pointer is NULL or writable for its type.
+enum mrbcr_status mrbcr_options_get(const struct mrbcr_options *options,
+                                    size_t *tile_out,
+                                    size_t *overlap_out,
+                                    uint32_t *output_range_out,
+                                    size_t *threads_out,
+                                    uint64_t *memory_limit_out);
+
+// Writes the options' normalisation in its text form (as
+// `mrbcr_options_set_normalization` takes it, e.g. `percentile:1:99.8`), NUL
+// terminated, into `buffer` of `capacity` bytes, and its length without the NUL into
+// `*length_out`. `buffer` may be NULL with `capacity` 0 to ask for the length.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` or `length_out` is NULL, or `buffer` is
+// NULL with a non-zero `capacity`; `MRBCR_STATUS_INVALID_INPUT` if the text and its
+// NUL do not fit in `capacity` bytes (`*length_out` is set all the same, nothing is
+// written into `buffer`).
+//
+// # Safety
+// `options` is NULL or valid options not changed by another thread meanwhile;
+// `buffer` is NULL or writable for `capacity` bytes; `length_out` is NULL or
+// writable.
+enum mrbcr_status mrbcr_options_get_normalization(const struct mrbcr_options *options,
+                                                  char *buffer,
+                                                  size_t capacity,
+                                                  size_t *length_out);
+
 // Makes simulation parameters with the defaults (those of the Rust API's
 // `SimulationParams` and of `mrbcr simulate`): 256 x 256 pixels of 65 nm, drawn on a
 // grid 4 times finer; NA 1.1 to 1.4, emission 500 to 620 nm, refractive index 1.515;

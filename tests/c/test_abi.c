@@ -222,6 +222,55 @@ static void test_model_errors(const char *dir) {
     mrbcr_model_free(NULL); /* a no-op */
 }
 
+/* The getters read back what the setters set; fresh options hold the documented
+ * defaults (those of `mrbcr deconvolve`). */
+static void test_option_getters(void) {
+    mrbcr_options *options = NULL;
+    CHECK(mrbcr_options_new(&options) == MRBCR_STATUS_OK, "options_new");
+    size_t tile = 1, overlap = 1, threads = 1, length = 0;
+    uint32_t range = 9;
+    uint64_t memory = 1;
+    CHECK(mrbcr_options_get(options, &tile, &overlap, &range, &threads, &memory) ==
+              MRBCR_STATUS_OK,
+          "options_get");
+    CHECK(tile == 512 && overlap == 128 && range == MRBCR_OUTPUT_RANGE_INPUT && threads == 0 &&
+              memory == 0,
+          "the defaults");
+    char text[32];
+    CHECK(mrbcr_options_get_normalization(options, NULL, 0, &length) == MRBCR_STATUS_OK &&
+              length == strlen("percentile:1:99.8"),
+          "the normalisation's length");
+    CHECK(mrbcr_options_get_normalization(options, text, sizeof text, &length) ==
+                  MRBCR_STATUS_OK &&
+              strcmp(text, "percentile:1:99.8") == 0,
+          "the default normalisation");
+    CHECK(mrbcr_options_get_normalization(options, text, length, &length) ==
+              MRBCR_STATUS_INVALID_INPUT,
+          "no room for the NUL");
+    CHECK(message_has("needs 18 bytes"), "the message gives the size");
+    CHECK(mrbcr_options_get_normalization(options, NULL, 4, &length) ==
+              MRBCR_STATUS_NULL_PARAMETER,
+          "NULL buffer with a capacity");
+    CHECK(mrbcr_options_get_normalization(options, text, sizeof text, NULL) ==
+              MRBCR_STATUS_NULL_PARAMETER,
+          "NULL length_out");
+    CHECK(mrbcr_options_set_tile(options, 256) == MRBCR_STATUS_OK &&
+              mrbcr_options_set_output_range(options, MRBCR_OUTPUT_RANGE_NORMALIZED) ==
+                  MRBCR_STATUS_OK &&
+              mrbcr_options_set_normalization(options, "minmax") == MRBCR_STATUS_OK,
+          "setters");
+    CHECK(mrbcr_options_get(options, &tile, NULL, &range, NULL, NULL) == MRBCR_STATUS_OK &&
+              tile == 256 && range == MRBCR_OUTPUT_RANGE_NORMALIZED,
+          "read back, NULL out-pointers skipped");
+    CHECK(mrbcr_options_get_normalization(options, text, sizeof text, &length) ==
+                  MRBCR_STATUS_OK &&
+              strcmp(text, "minmax") == 0,
+          "the normalisation read back");
+    CHECK(mrbcr_options_get(NULL, &tile, NULL, NULL, NULL, NULL) == MRBCR_STATUS_NULL_PARAMETER,
+          "NULL options");
+    mrbcr_options_free(options);
+}
+
 static void test_option_errors(void) {
     CHECK(mrbcr_options_new(NULL) == MRBCR_STATUS_NULL_PARAMETER, "NULL options_out");
     mrbcr_options *options = NULL;
@@ -492,6 +541,7 @@ int main(int argc, char **argv) {
     }
 
     test_model_errors(dir);
+    test_option_getters();
     test_option_errors();
     test_deconvolve_errors(model);
     mrbcr_model_free(model);

@@ -2,8 +2,9 @@
 ``errcheck``), with the library's message: no call, in the bindings or in a program
 that uses ``mrbcr._ffi.lib`` directly, can forget to check a status."""
 
+import ctypes
 import re
-from ctypes import byref, c_size_t, c_void_p
+from ctypes import byref, c_size_t
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ def test_every_declared_function_that_returns_a_status_checks_it():
 
 def test_a_failed_call_raises_with_the_thread_s_message():
     lib = _ffi.lib
-    options = c_void_p()
+    options = _ffi.OptionsHandle()
     assert lib.mrbcr_options_new(byref(options)) == 0  # success returns the status
     try:
         with pytest.raises(mrbcr.InvalidInputError, match="tile size 30 must be") as error:
@@ -50,11 +51,11 @@ def test_a_failed_call_raises_with_the_thread_s_message():
         lib.mrbcr_options_free(options)
     with pytest.raises(mrbcr.NullParameterError, match="NULL"):
         lib.mrbcr_model_metadata_count(None, byref(c_size_t()))
-    handle = c_void_p()
+    handle = _ffi.ModelHandle()
     with pytest.raises(mrbcr.MrbcrIOError, match="no-such-file.safetensors") as error:
         lib.mrbcr_model_load(b"/nonexistent/no-such-file.safetensors", byref(handle))
     assert isinstance(error.value, OSError) and error.value.status == 3
-    assert handle.value is None
+    assert not handle  # NULL: not written on failure
 
 
 def test_running_out_of_memory_raises_memory_error(model):
@@ -83,3 +84,36 @@ def test_each_status_has_its_exception(status, kind):
     error = error_for_status(status, "the message")
     assert isinstance(error, kind) and isinstance(error, mrbcr.MrbcrError)
     assert error.status == status and str(error) == "the message"
+
+
+def test_handles_are_typed_one_kind_is_refused_where_another_is_expected(model):
+    lib = _ffi.lib
+    options = _ffi.OptionsHandle()
+    lib.mrbcr_options_new(byref(options))
+    try:
+        with pytest.raises(ctypes.ArgumentError):
+            lib.mrbcr_model_metadata_count(options, byref(c_size_t()))  # options as a model
+        with model._use() as handle:
+            with pytest.raises(ctypes.ArgumentError):
+                lib.mrbcr_options_set_tile(handle, 64)  # a model as options
+            with pytest.raises(ctypes.ArgumentError):
+                lib.mrbcr_train_options_set_steps(options, 5)  # options as training options
+            count = c_size_t()
+            lib.mrbcr_model_metadata_count(handle, byref(count))  # the right kind works
+            assert count.value >= 7
+    finally:
+        lib.mrbcr_options_free(options)
+
+
+def test_the_defaults_are_the_library_s():
+    defaults = mrbcr.deconvolve_defaults()
+    assert defaults == {
+        "tile": 512,
+        "overlap": 128,
+        "normalization": "percentile:1:99.8",
+        "output_range": "input",
+        "threads": 0,
+        "memory_limit": 0,
+        "dtype": np.dtype(np.float32),
+    }
+    assert set(mrbcr.OUTPUT_RANGES) == {"input", "normalized"}

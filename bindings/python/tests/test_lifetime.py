@@ -4,6 +4,7 @@ interpreter died of a segmentation fault). Calls after ``close()`` raise ValueEr
 naming the model."""
 
 import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -15,9 +16,10 @@ import pytest
 
 import mrbcr
 
-# Threads deconvolve with one model while the main thread closes it (or runs its
-# finalizer, as garbage collection does), many times; run in a child process, since
-# a use-after-free kills the interpreter.
+# Four threads deconvolve with one model while a fifth (the main thread) closes it (or
+# runs its finalizer, as garbage collection does), many times; run in a child process
+# under PYTHONFAULTHANDLER, since a use-after-free kills the interpreter (and the
+# fault handler then prints every thread's stack).
 RACE = textwrap.dedent(
     """
     import sys, threading, time
@@ -70,7 +72,8 @@ RACE = textwrap.dedent(
 def test_closing_while_other_threads_deconvolve_never_frees_the_model_in_use(model_path, how):
     for attempt in range(3):
         child = subprocess.run(
-            [sys.executable, "-c", RACE, str(model_path), how, "12"],
+            [sys.executable, "-X", "faulthandler", "-c", RACE, str(model_path), how, "12"],
+            env=dict(os.environ, PYTHONFAULTHANDLER="1"),
             capture_output=True,
             text=True,
             timeout=600,
@@ -156,3 +159,40 @@ def test_a_model_used_by_a_thread_outlives_its_last_reference_elsewhere(model_pa
     release.set()
     worker.join(120)
     assert out["result"].tobytes() == case.expected().tobytes()
+
+
+# The interpreter exits (its finalizers run, the model's among them) while a daemon
+# thread is inside mrbcr_deconvolve, between progress calls.
+EXIT_DURING_A_RUN = textwrap.dedent(
+    """
+    import sys, threading
+    import numpy as np
+    import mrbcr
+
+    model = mrbcr.Model(sys.argv[1])
+    image = (np.arange(1024 * 1024) % 4093).astype(np.uint16).reshape(1024, 1024)
+    started = threading.Event()
+
+    def work():
+        mrbcr.deconvolve(model, image, tile=32, overlap=8, threads=1,
+                         progress=lambda fraction: started.set())
+
+    threading.Thread(target=work, daemon=True).start()
+    assert started.wait(120)
+    print("exiting during a run", flush=True)
+    """
+)
+
+
+def test_the_interpreter_exits_cleanly_while_a_daemon_thread_deconvolves(model_path):
+    child = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-c", EXIT_DURING_A_RUN, str(model_path)],
+        env=dict(os.environ, PYTHONFAULTHANDLER="1"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert child.returncode == 0 and child.stdout == "exiting during a run\n", (
+        f"exit status {child.returncode}\n{child.stderr[-3000:]}"
+    )
+    assert "Fatal Python error" not in child.stderr, child.stderr[-3000:]

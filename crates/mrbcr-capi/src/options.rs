@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use super::{guard, guard_value, non_null_mut, utf8_parameter, Failure, FfiResult};
+use super::{guard, guard_value, non_null, non_null_mut, utf8_parameter, Failure, FfiResult};
 use mrbcr::deconvolve::{DeconvolveOptions, Normalization, OutputRange};
 
 /// Settings of a deconvolution run (opaque). Made by `mrbcr_options_new` with the
@@ -265,6 +265,116 @@ pub unsafe extern "C" fn mrbcr_options_set_threads(
     guard(|| {
         // SAFETY: NULL or valid and unshared, by the caller's contract.
         unsafe { options_mut(options) }?.threads = threads;
+        Ok(())
+    })
+}
+
+/// The options behind a handle, for reading.
+///
+/// # Safety
+/// `options` is NULL or a handle from `mrbcr_options_new` not yet freed, not changed
+/// by another thread for the lifetime `'a`.
+unsafe fn options_ref<'a>(options: *const mrbcr_options) -> FfiResult<&'a DeconvolveOptions> {
+    // SAFETY: a non-NULL handle points to DeconvolveOptions, by the caller's contract.
+    unsafe { non_null(options.cast::<DeconvolveOptions>(), "options") }
+}
+
+/// Reads the options' tile side, overlap, output range (an `mrbcr_output_range`
+/// value), thread count and memory limit: on options fresh from `mrbcr_options_new`,
+/// the defaults, so that front ends show them without repeating them. Each out-pointer
+/// may be NULL (that value is not wanted).
+///
+/// # Errors
+/// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` is NULL or valid options not changed by another thread meanwhile; each
+/// out-pointer is NULL or writable for its type.
+#[no_mangle]
+pub unsafe extern "C" fn mrbcr_options_get(
+    options: *const mrbcr_options,
+    tile_out: *mut usize,
+    overlap_out: *mut usize,
+    output_range_out: *mut u32,
+    threads_out: *mut usize,
+    memory_limit_out: *mut u64,
+) -> super::mrbcr_status {
+    guard(|| {
+        // SAFETY: NULL or valid and not changed meanwhile, by the caller's contract.
+        let options = unsafe { options_ref(options) }?;
+        let output_range = match options.output_range {
+            OutputRange::Input => mrbcr_output_range::Input,
+            OutputRange::Normalized => mrbcr_output_range::Normalized,
+        };
+        // SAFETY (each write): NULL or writable, by the caller's contract.
+        unsafe {
+            write_if_wanted(tile_out, options.tile);
+            write_if_wanted(overlap_out, options.overlap);
+            write_if_wanted(output_range_out, output_range as u32);
+            write_if_wanted(threads_out, options.threads);
+            write_if_wanted(memory_limit_out, options.memory_limit);
+        }
+        Ok(())
+    })
+}
+
+/// Writes `value` through `pointer` unless it is NULL.
+///
+/// # Safety
+/// `pointer` is NULL or writable for a `T`.
+unsafe fn write_if_wanted<T>(pointer: *mut T, value: T) {
+    if !pointer.is_null() {
+        // SAFETY: not NULL, and writable by the caller's contract.
+        unsafe { pointer.write(value) };
+    }
+}
+
+/// Writes the options' normalisation in its text form (as
+/// `mrbcr_options_set_normalization` takes it, e.g. `percentile:1:99.8`), NUL
+/// terminated, into `buffer` of `capacity` bytes, and its length without the NUL into
+/// `*length_out`. `buffer` may be NULL with `capacity` 0 to ask for the length.
+///
+/// # Errors
+/// `MRBCR_STATUS_NULL_PARAMETER` if `options` or `length_out` is NULL, or `buffer` is
+/// NULL with a non-zero `capacity`; `MRBCR_STATUS_INVALID_INPUT` if the text and its
+/// NUL do not fit in `capacity` bytes (`*length_out` is set all the same, nothing is
+/// written into `buffer`).
+///
+/// # Safety
+/// `options` is NULL or valid options not changed by another thread meanwhile;
+/// `buffer` is NULL or writable for `capacity` bytes; `length_out` is NULL or
+/// writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrbcr_options_get_normalization(
+    options: *const mrbcr_options,
+    buffer: *mut c_char,
+    capacity: usize,
+    length_out: *mut usize,
+) -> super::mrbcr_status {
+    guard(|| {
+        // SAFETY: NULL or valid and not changed meanwhile, by the caller's contract.
+        let options = unsafe { options_ref(options) }?;
+        // SAFETY: NULL or writable, by the caller's contract.
+        let length_out = unsafe { non_null_mut(length_out, "length_out") }?;
+        let text = options.normalization.to_string();
+        *length_out = text.len();
+        if capacity == 0 {
+            return Ok(());
+        }
+        // SAFETY: NULL or writable, by the caller's contract.
+        let buffer: *mut c_char = unsafe { non_null_mut(buffer, "buffer") }?;
+        if text.len() >= capacity {
+            return Err(Failure::invalid(format!(
+                "the normalisation '{text}' needs {} bytes, the buffer has {capacity}",
+                text.len() + 1
+            )));
+        }
+        // SAFETY: buffer is writable for capacity > text.len() bytes, by the caller's
+        // contract, and does not overlap the new String.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), buffer.cast::<u8>(), text.len());
+            buffer.add(text.len()).write(0);
+        }
         Ok(())
     })
 }

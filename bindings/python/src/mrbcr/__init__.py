@@ -13,15 +13,14 @@ threads may deconvolve with one model at the same time). Errors raise
 is checked by ctypes ``errcheck``); Ctrl-C stops a run soon and raises
 KeyboardInterrupt.
 
-The C library is bundled into the package when it is installed
-(``pip install ./bindings/python`` after ``cargo build --release``); the environment
-variable ``MRBCR_LIBRARY`` names another ``libmrbcr.so`` to use instead.
+The C library is inside the package (a wheel for each platform); without it, the
+file named by the environment variable ``MRBCR_LIBRARY`` is loaded (see ``_ffi``).
 """
 
 import ctypes
 import os
 import weakref
-from ctypes import byref, c_size_t, c_uint8, c_void_p
+from ctypes import byref, c_size_t, c_uint8, c_uint32, c_uint64, c_void_p
 from typing import Callable, Dict, Optional, Union
 
 import numpy as np
@@ -54,9 +53,12 @@ __all__ = [
     "Model",
     "ModelFileError",
     "NullParameterError",
+    "OUTPUT_RANGES",
     "OutOfMemoryError",
+    "PIXEL_DTYPES",
     "abi_version",
     "deconvolve",
+    "deconvolve_defaults",
     "train_pairs",
     "train_simulated",
     "version",
@@ -88,7 +90,7 @@ class Model:
     """
 
     def __init__(self, path: Optional[Union[str, os.PathLike]] = None):
-        handle = c_void_p()
+        handle = _ffi.ModelHandle()
         if path is None:
             lib.mrbcr_model_new_default(byref(handle))
             what = "the bundled default model"
@@ -102,18 +104,18 @@ class Model:
     def from_bytes(cls, data: bytes) -> "Model":
         """A model from the bytes of a model file."""
         buffer = (c_uint8 * len(data)).from_buffer_copy(data) if data else (c_uint8 * 1)()
-        handle = c_void_p()
+        handle = _ffi.ModelHandle()
         lib.mrbcr_model_from_bytes(buffer, len(data), byref(handle))
         return cls._from_handle(handle, "the model (model in memory)")
 
     @classmethod
-    def _from_handle(cls, handle: c_void_p, what: str) -> "Model":
+    def _from_handle(cls, handle: _ffi.ModelHandle, what: str) -> "Model":
         """A Model owning a ``mrbcr_model *`` the library made (e.g. by training)."""
         model = cls.__new__(cls)
         model._own(handle, what)
         return model
 
-    def _own(self, handle: c_void_p, what: str) -> None:
+    def _own(self, handle: _ffi.ModelHandle, what: str) -> None:
         self._shared = SharedHandle(handle, lib.mrbcr_model_free, what)
         # Garbage collection closes it too; the finalizer holds no reference to self.
         self._finalizer = weakref.finalize(self, self._shared.close)
@@ -124,7 +126,7 @@ class Model:
         return self._shared.use()
 
     @property
-    def handle(self) -> c_void_p:
+    def handle(self) -> _ffi.ModelHandle:
         """The ``mrbcr_model *`` (for calls to the C library). It is not protected
         against :meth:`close` in another thread, unlike the bindings' own calls."""
         if self._shared.closed:
@@ -186,6 +188,48 @@ _PIXEL_TYPES = {
 }
 
 _OUTPUT_RANGES = {"input": _ffi.OUTPUT_RANGE_INPUT, "normalized": _ffi.OUTPUT_RANGE_NORMALIZED}
+
+#: The pixel types :func:`deconvolve` reads and writes (numpy dtypes).
+PIXEL_DTYPES = tuple(_PIXEL_TYPES)
+
+#: The values of :func:`deconvolve`'s ``output_range``.
+OUTPUT_RANGES = tuple(_OUTPUT_RANGES)
+
+#: The dtype of a result when neither ``dtype`` nor ``out`` is given: float32, as the
+#: command-line tool's ``--output-type f32`` (nothing rounded or clipped).
+DEFAULT_DTYPE = np.dtype(np.float32)
+
+
+def deconvolve_defaults() -> Dict[str, object]:
+    """The defaults of :func:`deconvolve`'s options, as the library defines them (the
+    same as ``mrbcr deconvolve``'s): ``tile``, ``overlap``, ``normalization`` (text),
+    ``output_range`` (``"input"`` or ``"normalized"``), ``threads`` (0: every core),
+    ``memory_limit`` (0: what the system has), and ``dtype`` (of the result)."""
+    options = _ffi.OptionsHandle()
+    lib.mrbcr_options_new(byref(options))
+    try:
+        tile, overlap, threads = c_size_t(), c_size_t(), c_size_t()
+        output_range, memory_limit = c_uint32(), c_uint64()
+        lib.mrbcr_options_get(
+            options, byref(tile), byref(overlap), byref(output_range), byref(threads),
+            byref(memory_limit)
+        )
+        length = c_size_t()
+        lib.mrbcr_options_get_normalization(options, None, 0, byref(length))
+        text = ctypes.create_string_buffer(length.value + 1)
+        lib.mrbcr_options_get_normalization(options, text, len(text), byref(length))
+    finally:
+        lib.mrbcr_options_free(options)
+    ranges = {number: name for name, number in _OUTPUT_RANGES.items()}
+    return {
+        "tile": tile.value,
+        "overlap": overlap.value,
+        "normalization": text.value.decode("utf-8"),
+        "output_range": ranges[output_range.value],
+        "threads": threads.value,
+        "memory_limit": memory_limit.value,
+        "dtype": DEFAULT_DTYPE,
+    }
 
 
 def _pixel_type(dtype: np.dtype, what: str) -> int:
@@ -297,7 +341,7 @@ def deconvolve(
 
     if out is None:
         if dtype is None:
-            dtype = np.float32
+            dtype = DEFAULT_DTYPE
         result = np.empty(image.shape, dtype=np.dtype(dtype).newbyteorder("="))
         _pixel_type(result.dtype, "output")
     else:
@@ -323,7 +367,7 @@ def deconvolve(
         # library returns.
         source = byref(_descriptor(_ffi.ImageIn, stack))
         destination = byref(_descriptor(_ffi.ImageOut, target))
-        options = c_void_p()
+        options = _ffi.OptionsHandle()
         lib.mrbcr_options_new(byref(options))
         try:
             if tile is not None:

@@ -3,16 +3,24 @@ structs, and argtypes/restype for every function. Every function that returns an
 ``mrbcr_status`` has an ``errcheck`` that raises the status's exception (``_errors``)
 with the thread's last-error message: a call never returns a failed status.
 
-The library is found in this order:
+The native objects are typed handles (``POINTER`` to an opaque structure per C
+type), so passing one kind where the library expects another (training options for
+deconvolution options, say) raises ``ctypes.ArgumentError`` instead of reaching C.
 
-1. the file named by the environment variable ``MRBCR_LIBRARY`` (for working on the
-   library itself: point it at a fresh ``target/release/libmrbcr.so``);
-2. the copy bundled into this package when it was installed
-   (``pip install ./bindings/python`` copies ``target/release/libmrbcr.so``).
+The library is found in this order (the first that exists is loaded):
+
+1. the copy inside this package (a wheel's, or ``pip install ./bindings/python``):
+   ``libmrbcr.so`` on Linux, ``libmrbcr.dylib`` on macOS, ``mrbcr.dll`` on Windows;
+2. the file named by the environment variable ``MRBCR_LIBRARY``;
+3. the repository's own build, ``target/release/``, when the package runs from its
+   source tree (``bindings/python/src``).
+
+If none exists, ImportError lists every place looked at.
 """
 
 import ctypes
 import os
+import sys
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -29,6 +37,7 @@ from ctypes import (
 from pathlib import Path
 
 from ._errors import make_errcheck
+from ._library_names import library_name
 
 #: The ABI version these declarations describe (MRBCR_ABI_VERSION of mrbcr.h).
 ABI_VERSION = 1
@@ -42,6 +51,26 @@ PIXEL_TYPE_F64 = 3
 # mrbcr_output_range
 OUTPUT_RANGE_INPUT = 0
 OUTPUT_RANGE_NORMALIZED = 1
+
+
+class Model(Structure):
+    """The opaque ``struct mrbcr_model`` (only pointers to it exist)."""
+
+
+class Options(Structure):
+    """The opaque ``struct mrbcr_options``."""
+
+
+class TrainOptions(Structure):
+    """The opaque ``struct mrbcr_train_options``."""
+
+
+#: ``mrbcr_model *``, ``mrbcr_options *`` and ``mrbcr_train_options *``: a NULL one
+#: is ``ModelHandle()`` (false), filled by the ``_new``/``_load`` functions through
+#: ``byref``.
+ModelHandle = POINTER(Model)
+OptionsHandle = POINTER(Options)
+TrainOptionsHandle = POINTER(TrainOptions)
 
 
 class ImageIn(Structure):
@@ -72,17 +101,35 @@ PROGRESS_CALLBACK = CFUNCTYPE(c_int, c_double, c_void_p)
 TRAIN_PROGRESS_CALLBACK = CFUNCTYPE(c_int, c_uint64, c_double, c_double, c_double, c_void_p)
 
 
-def _library_path() -> str:
+def library_candidates():
+    """Where the library is looked for, in order: (path, how it was found)."""
+    name = library_name(sys.platform)
+    package = Path(__file__).resolve().parent
+    candidates = [(package / name, "inside the package")]
     configured = os.environ.get("MRBCR_LIBRARY")
     if configured:
-        return configured
-    bundled = Path(__file__).resolve().parent / "libmrbcr.so"
-    if bundled.is_file():
-        return str(bundled)
+        candidates.append((Path(configured), "MRBCR_LIBRARY"))
+    else:
+        candidates.append((None, "MRBCR_LIBRARY (not set)"))
+    # bindings/python/src/mrbcr -> the repository's root, when run from the source tree.
+    repository = package.parents[3] if len(package.parents) > 3 else None
+    if repository is not None and (repository / "Cargo.toml").is_file():
+        candidates.append((repository / "target" / "release" / name, "the repository's build"))
+    return candidates
+
+
+def _library_path() -> str:
+    looked = []
+    for path, how in library_candidates():
+        if path is not None and path.is_file():
+            return str(path)
+        looked.append(f"  {how}: {path}" if path is not None else f"  {how}")
     raise ImportError(
-        "mrbcr: the C library libmrbcr.so is neither bundled with this package nor named by "
-        "the environment variable MRBCR_LIBRARY. Install the package with "
-        "`pip install ./bindings/python` after `cargo build --release`, or set MRBCR_LIBRARY."
+        "mrbcr: the C library was not found. Looked at:\n"
+        + "\n".join(looked)
+        + "\nInstall a wheel of mrbcr for this platform (`pip install mrbcr-*.whl`), set "
+        "MRBCR_LIBRARY to a " + library_name(sys.platform) + ", or build it in the repository with "
+        "`cargo build --release`."
     )
 
 
@@ -92,8 +139,8 @@ STATUS = object()
 
 def _signatures():
     status = STATUS
-    model = c_void_p  # mrbcr_model *
-    options = c_void_p  # mrbcr_options *
+    model = ModelHandle
+    options = OptionsHandle
     signatures = {
         "mrbcr_version": (c_char_p, []),
         "mrbcr_abi_version": (c_uint32, []),
@@ -117,6 +164,21 @@ def _signatures():
         "mrbcr_options_set_output_range": (status, [options, c_uint32]),
         "mrbcr_options_set_threads": (status, [options, c_size_t]),
         "mrbcr_options_set_memory_limit": (status, [options, c_uint64]),
+        "mrbcr_options_get": (
+            status,
+            [
+                options,
+                POINTER(c_size_t),
+                POINTER(c_size_t),
+                POINTER(c_uint32),
+                POINTER(c_size_t),
+                POINTER(c_uint64),
+            ],
+        ),
+        "mrbcr_options_get_normalization": (
+            status,
+            [options, ctypes.c_char_p, c_size_t, POINTER(c_size_t)],
+        ),
         "mrbcr_deconvolve": (
             status,
             [
@@ -129,7 +191,7 @@ def _signatures():
             ],
         ),
     }
-    train_options = c_void_p  # mrbcr_train_options *
+    train_options = TrainOptionsHandle
     signatures.update(
         {
             "mrbcr_train_options_new": (status, [c_char_p, POINTER(train_options)]),

@@ -9,8 +9,15 @@ joined, and KeyboardInterrupt is raised with no result. The caller's own progres
 function still runs on the calling thread: the worker forwards each call to it.
 
 Calls made from other threads run directly (no signal can reach them).
+
+At interpreter exit, every call still running (in a daemon thread) is cancelled and
+waited for, and no new call starts: a daemon thread that Python ends during
+finalization while it is inside the library (Python ends such a thread when it next
+asks for the GIL, here in the progress callback, by a forced unwind that the library's
+panic boundary cannot pass) would abort the process.
 """
 
+import atexit
 import queue
 import threading
 
@@ -19,6 +26,41 @@ from ._errors import CancelledError
 #: Seconds between checks while waiting (the bound on how late a Ctrl-C is seen by
 #: the waiting loops; the library stops at its next progress call).
 _POLL = 0.1
+
+
+class _InFlight:
+    """The runs inside the library now, and whether the interpreter is exiting."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.runs = set()
+        self.exiting = False
+        self.idle = threading.Condition(self.lock)
+
+    def enter(self, run: "Run") -> None:
+        with self.lock:
+            if self.exiting:
+                raise RuntimeError("mrbcr: the interpreter is exiting: no new run starts")
+            self.runs.add(run)
+
+    def leave(self, run: "Run") -> None:
+        with self.lock:
+            self.runs.discard(run)
+            self.idle.notify_all()
+
+    def cancel_all_and_wait(self) -> None:
+        """Cancels every run and waits until each has left the library (each stops at
+        its next progress call); the GIL is released while waiting."""
+        with self.lock:
+            self.exiting = True
+            for run in self.runs:
+                run.cancel.set()
+            while self.runs:
+                self.idle.wait(_POLL)
+
+
+_IN_FLIGHT = _InFlight()
+atexit.register(_IN_FLIGHT.cancel_all_and_wait)
 
 
 class Run:
@@ -74,6 +116,13 @@ class Run:
         """Runs ``call()`` (a native call whose progress callback calls
         :meth:`report`) and returns its result; raises KeyboardInterrupt if Ctrl-C
         stopped it, the exception ``progress`` raised, or the call's own."""
+        _IN_FLIGHT.enter(self)
+        try:
+            return self._run(call)
+        finally:
+            _IN_FLIGHT.leave(self)
+
+    def _run(self, call):
         if threading.current_thread() is not threading.main_thread():
             return self._finish(_outcome(call))
         forward = queue.SimpleQueue()

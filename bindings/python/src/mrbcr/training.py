@@ -4,7 +4,7 @@ Thin over the C library's ``mrbcr_train_*`` functions."""
 
 import math
 import os
-from ctypes import byref, c_double, c_void_p
+from ctypes import byref, c_double
 from typing import Callable, Optional, Sequence, Union
 
 from . import _args, _ffi
@@ -69,13 +69,13 @@ def _settings(
     )
 
 
-def _options(output_dir: bytes, settings: dict) -> c_void_p:
+def _options(output_dir: bytes, settings: dict) -> _ffi.TrainOptionsHandle:
     """A new ``mrbcr_train_options *`` with these (checked) settings; the caller frees
     it. The library is asked for a progress call at every step (the Python side
     reports every ``log_every`` steps), so that Ctrl-C stops the run after the step
     in progress."""
     s = settings
-    options = c_void_p()
+    options = _ffi.TrainOptionsHandle()
     lib.mrbcr_train_options_new(output_dir, byref(options))
     try:
         lib.mrbcr_train_options_set_patch_size(options, s["patch_size"])
@@ -145,7 +145,7 @@ def _train(output_dir: PathLike, settings: dict, progress, start):
     def call():
         options = _options(directory, settings)
         try:
-            handle = c_void_p()
+            handle = _ffi.ModelHandle()
             start(options, callback, byref(handle))
         finally:
             lib.mrbcr_train_options_free(options)
