@@ -5,6 +5,7 @@ mod bench_images;
 mod bench_real;
 mod classical;
 mod deconvolve;
+mod export_onnx;
 mod signals;
 mod train;
 
@@ -61,6 +62,9 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Write a model as ONNX (opset 13, dynamic batch, height and width) for ONNX
+    /// Runtime; inputs must be normalised as the model's metadata says.
+    ExportOnnx(export_onnx::ExportOnnxArgs),
     /// Show what a model file says about itself.
     Info {
         /// The model file (default: the bundled default model).
@@ -127,6 +131,7 @@ fn main() -> ExitCode {
             output,
             name,
         } => import_tf(&prefix, &output, name),
+        Command::ExportOnnx(args) => export_onnx::run(&args),
         Command::Info { model } => info(model.as_deref()),
         Command::BenchImages {
             sizes,
