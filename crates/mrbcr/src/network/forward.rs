@@ -126,13 +126,7 @@ pub type Trace<'a> = &'a mut dyn FnMut(&str, ArrayView3<f32>);
 
 fn packed(weights: &Weights, layer: &LayerSpec) -> ConvWeights {
     let (kernel, bias) = weights.layer(layer);
-    let shape: [usize; 4] = match layer.kernel_shape[..] {
-        [c_in, c_out] => [1, 1, c_in, c_out],
-        [k, c_in, c_out] => [1, k, c_in, c_out],
-        [kh, kw, c_in, c_out] => [kh, kw, c_in, c_out],
-        _ => unreachable!("spec shapes have rank 2 to 4"),
-    };
-    ConvWeights::from_hwio(shape, kernel, bias)
+    ConvWeights::from_hwio(layer.hwio_shape(), kernel, bias)
 }
 
 fn pair(weights: &Weights, layers: [LayerSpec; 2]) -> [ConvWeights; 2] {

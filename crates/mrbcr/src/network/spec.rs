@@ -93,6 +93,17 @@ impl LayerSpec {
         format!("{}.bias", self.prefix)
     }
 
+    /// The kernel shape as a 2-D convolution's `[kh, kw, c_in, c_out]`: a dense layer
+    /// is 1 x 1, a conv1d along the width is 1 x k.
+    pub fn hwio_shape(&self) -> [usize; 4] {
+        match self.kernel_shape[..] {
+            [c_in, c_out] => [1, 1, c_in, c_out],
+            [k, c_in, c_out] => [1, k, c_in, c_out],
+            [kh, kw, c_in, c_out] => [kh, kw, c_in, c_out],
+            _ => unreachable!("spec shapes have rank 2 to 4"),
+        }
+    }
+
     /// Output channels of the layer.
     pub fn out_channels(&self) -> usize {
         *self

@@ -28,17 +28,6 @@ pub struct NetworkGraph<'w> {
     next_id: usize,
 }
 
-/// A layer's kernel in checkpoint layout as a 4-D `[kh, kw, c_in, c_out]` shape
-/// (dense is 1x1, conv1d along the width is 1 x k), as the forward pass packs it.
-fn hwio_shape(layer: &LayerSpec) -> [usize; 4] {
-    match layer.kernel_shape[..] {
-        [c_in, c_out] => [1, 1, c_in, c_out],
-        [k, c_in, c_out] => [1, k, c_in, c_out],
-        [kh, kw, c_in, c_out] => [kh, kw, c_in, c_out],
-        _ => unreachable!("spec shapes have rank 2 to 4"),
-    }
-}
-
 /// An HWIO kernel reordered to ONNX's OIHW.
 fn hwio_to_oihw(kernel: &[f32], [kh, kw, c_in, c_out]: [usize; 4]) -> Vec<f32> {
     let mut out = vec![0.0; kernel.len()];
@@ -102,7 +91,7 @@ impl<'w> NetworkGraph<'w> {
     /// its weights become initializers named as in the model file, added once even
     /// when the layer is used twice (the fusion blocks).
     fn conv(&mut self, layer: &LayerSpec, input: &str, output: Option<&str>) -> String {
-        let shape = hwio_shape(layer);
+        let shape = layer.hwio_shape();
         let [kh, kw, c_in, c_out] = shape;
         let (kernel_name, bias_name) = (layer.kernel_name(), layer.bias_name());
         if self.initialized.insert(kernel_name.clone()) {

@@ -98,9 +98,9 @@ pub enum Dim<'a> {
     Named(&'a str),
 }
 
-/// A float32 `ValueInfoProto` (name 1, type 2, doc_string 3): a `TypeProto` (tensor_type
-/// 1) whose `Tensor` has elem_type 1 and shape 2, a `TensorShapeProto` of `Dimension`s
-/// (dim 1; dim_value 1, dim_param 2).
+/// A float32 `ValueInfoProto` (name 1, type 2, doc_string 3): a `TypeProto` with
+/// tensor_type 1, whose `Tensor` has elem_type 1 and shape 2, a `TensorShapeProto` of
+/// `Dimension`s (dim 1; dim_value 1, dim_param 2).
 pub fn float_value_info(name: &str, dims: &[Dim], doc: &str) -> Message {
     let mut shape = Message::new();
     for d in dims {
