@@ -7,6 +7,7 @@ mod classical;
 mod deconvolve;
 #[cfg(test)]
 mod default_drift;
+mod export_onnx;
 mod signals;
 mod train;
 
@@ -63,6 +64,9 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Write a model as ONNX (opset 13, dynamic batch, height and width) for ONNX
+    /// Runtime; inputs must be normalised as the model's metadata says.
+    ExportOnnx(export_onnx::ExportOnnxArgs),
     /// Show what a model file says about itself.
     Info {
         /// The model file (default: the bundled default model).
@@ -135,6 +139,7 @@ fn main() -> ExitCode {
             output,
             name,
         } => import_tf(&prefix, &output, name),
+        Command::ExportOnnx(args) => export_onnx::run(&args),
         Command::Info { model } => info(model.as_deref()),
         Command::BenchImages {
             sizes,

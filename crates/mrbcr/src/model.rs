@@ -17,7 +17,7 @@ pub const BUNDLED_MODEL_NAME: &str = "<bundled default model>";
 
 /// The weights and metadata of the bundled default model (also to fine-tune it:
 /// [`crate::train::Initialization::bundled`]).
-pub(crate) fn bundled_model() -> (Weights, ModelMetadata) {
+pub fn bundled_model() -> (Weights, ModelMetadata) {
     model_file::read_model(BUNDLED_MODEL_FILE, BUNDLED_MODEL_NAME)
         .expect("the bundled model file is checked by the tests")
 }
