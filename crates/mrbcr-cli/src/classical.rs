@@ -15,7 +15,7 @@ use mrbcr::simulate::{score, simulate_set, SimulationParams};
 use mrbcr::{Error, ImageStack, Pixels, Result};
 use ndarray::{Array2, ArrayView2};
 
-use super::deconvolve::same_file;
+use mrbcr::formats::atomic_write::same_file;
 
 /// Which PSF model to compute.
 #[derive(Clone, Copy, Debug, ValueEnum)]

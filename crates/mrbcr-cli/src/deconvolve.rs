@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use clap::{Args, ValueEnum};
 use mrbcr::deconvolve::deconvolve_tiff_file;
-pub use mrbcr::formats::atomic_write::same_file;
 use mrbcr::{DeconvolveOptions, Normalization, OutputRange, PixelType, Result};
 
 /// The pixel type of the output file.

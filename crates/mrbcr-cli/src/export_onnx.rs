@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use mrbcr::formats::atomic_write::same_file;
 use mrbcr::formats::model_file::load_model;
 use mrbcr::formats::onnx::{save_onnx, OPSET};
 use mrbcr::model::bundled_model;
@@ -35,7 +36,7 @@ pub struct ExportOnnxArgs {
 pub fn run(args: &ExportOnnxArgs) -> Result<()> {
     let (weights, metadata) = match &args.model {
         Some(path) => {
-            if crate::deconvolve::same_file(path, &args.output) {
+            if same_file(path, &args.output) {
                 return Err(Error::InvalidInput(format!(
                     "refusing to write the ONNX file over the model file {}",
                     path.display()

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use mrbcr::formats::atomic_write::same_file;
 use mrbcr::formats::model_file::save_model;
 use mrbcr::formats::tf_import::import_tf_checkpoint;
 use mrbcr::network::spec;
@@ -225,7 +226,7 @@ fn fail(error: &Error) -> ExitCode {
 fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<()> {
     for suffix in [".index", ".data-00000-of-00001"] {
         let input = PathBuf::from(format!("{}{suffix}", prefix.display()));
-        if deconvolve::same_file(&input, output) {
+        if same_file(&input, output) {
             return Err(Error::InvalidInput(format!(
                 "refusing to write the model over the checkpoint's own file {}",
                 input.display()
