@@ -15,9 +15,11 @@ mod common;
 #[allow(dead_code)]
 mod bodies;
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use mrbcr::formats::model_file::model_to_bytes;
@@ -28,6 +30,48 @@ use mrbcr::network::weights::{Tensor, Weights};
 use mrbcr::{ImageStack, ModelMetadata, Pixels};
 
 type Body = fn(&[u8]);
+
+/// The fuzz runs' memory rule (`-rss_limit_mb=2048`, which libFuzzer also applies to
+/// every single allocation, `malloc_limit_mb`): no input may make the library ask for
+/// more than this at once, even where the request is fallible (`try_reserve`) and the
+/// system would grant it lazily.
+const MALLOC_LIMIT: usize = 2048 << 20;
+
+/// The largest allocation requested since the last reset, by any thread.
+static LARGEST_ALLOCATION: AtomicUsize = AtomicUsize::new(0);
+
+/// The system allocator, recording the largest request in [`LARGEST_ALLOCATION`].
+struct RecordingAllocator;
+
+// SAFETY: every method forwards to `System` with the caller's own arguments, so it
+// keeps `System`'s guarantees; recording a size touches only an atomic.
+unsafe impl GlobalAlloc for RecordingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST_ALLOCATION.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract for `alloc` is `System.alloc`'s.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LARGEST_ALLOCATION.fetch_max(layout.size(), Ordering::Relaxed);
+        // SAFETY: the caller's contract for `alloc_zeroed` is `System.alloc_zeroed`'s.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST_ALLOCATION.fetch_max(new_size, Ordering::Relaxed);
+        // SAFETY: `ptr` was allocated by this allocator, i.e. by `System`, with `layout`.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by this allocator, i.e. by `System`, with `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: RecordingAllocator = RecordingAllocator;
 
 const TARGETS: [(&str, Body); 4] = [
     ("tiff_read", bodies::tiff_read),
@@ -65,7 +109,16 @@ fn every_corpus_and_regression_file_passes_its_target() {
         let regressions = files(&fuzz_dir().join("regressions").join(target));
         for file in seeds.iter().chain(&regressions) {
             let bytes = std::fs::read(file).unwrap();
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| body(&bytes))) {
+            LARGEST_ALLOCATION.store(0, Ordering::Relaxed);
+            let outcome = catch_unwind(AssertUnwindSafe(|| body(&bytes)));
+            let largest = LARGEST_ALLOCATION.load(Ordering::Relaxed);
+            if largest > MALLOC_LIMIT {
+                failures.push(format!(
+                    "{target}: {}: asked for {largest} bytes at once (libFuzzer's limit: {MALLOC_LIMIT})",
+                    file.display()
+                ));
+            }
+            if let Err(payload) = outcome {
                 let message = payload
                     .downcast_ref::<String>()
                     .cloned()

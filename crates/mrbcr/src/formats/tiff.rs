@@ -339,12 +339,16 @@ impl TiffReader {
             pixels = Some(match pixels {
                 None => {
                     // Room for the call's other planes at once, so that adding pages
-                    // never holds the chunk twice while it grows.
+                    // never holds the chunk twice while it grows; only as much as the
+                    // file could plausibly hold, since the plane count comes from its
+                    // directories (a duplicated SamplesPerPixel tag once announced 67
+                    // million planes in an 830-byte file: a 4 GB request).
                     let planes = count.min(self.planes.saturating_sub(self.planes_read));
                     let values = planes.saturating_mul(width as usize * height as usize);
                     let bytes = (values as u64).saturating_mul(first_type.bytes() as u64);
+                    let plausible = self.file_len.saturating_mul(MAX_COMPRESSION_RATIO);
                     let mut page_pixels = page_pixels;
-                    if bytes <= self.budget {
+                    if bytes <= self.budget.min(plausible) {
                         reserve_total(&mut page_pixels, values);
                     }
                     page_pixels
