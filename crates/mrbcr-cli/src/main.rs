@@ -7,6 +7,7 @@ mod classical;
 mod deconvolve;
 #[cfg(test)]
 mod default_drift;
+mod export_bioimageio;
 mod export_onnx;
 mod signals;
 mod train;
@@ -68,6 +69,9 @@ enum Command {
     /// Write a model as ONNX (opset 13, dynamic batch, height and width) for ONNX
     /// Runtime; inputs must be normalised as the model's metadata says.
     ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Write a model as a BioImage Model Zoo package (zip: rdf.yaml, ONNX weights, test
+    /// tensors, cover) for deepImageJ, bioimageio.core and the zoo's other tools.
+    ExportBioimageio(export_bioimageio::ExportBioimageioArgs),
     /// Show what a model file says about itself.
     Info {
         /// The model file (default: the bundled default model).
@@ -141,6 +145,7 @@ fn main() -> ExitCode {
             name,
         } => import_tf(&prefix, &output, name),
         Command::ExportOnnx(args) => export_onnx::run(&args),
+        Command::ExportBioimageio(args) => export_bioimageio::run(&args),
         Command::Info { model } => info(model.as_deref()),
         Command::BenchImages {
             sizes,

@@ -1,0 +1,136 @@
+//! `mrbcr export-bioimageio`, run as a user runs it. (The package's full check, with
+//! the zoo's bioimageio.core and ONNX Runtime, is tests/bioimageio/test_package.py,
+//! run by .ci/bioimageio.)
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn mrbcr() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_mrbcr"))
+}
+
+/// The authors' checkpoint prefix in the reference material.
+fn checkpoint() -> PathBuf {
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/official-m-rBCR/ckpt-24"
+    ));
+    assert!(
+        p.with_extension("index").exists(),
+        "reference checkpoint missing at {}",
+        p.display()
+    );
+    p
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mrbcr-cli-interop-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn stderr(run: &Output) -> String {
+    String::from_utf8_lossy(&run.stderr).into_owned()
+}
+
+/// Reads the stored entries of a zip archive by its central directory: (name, data).
+fn zip_entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let u16_at = |i: usize| u16::from_le_bytes([bytes[i], bytes[i + 1]]) as usize;
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap()) as usize;
+    let end = bytes.len() - 22;
+    assert_eq!(&bytes[end..end + 4], b"PK\x05\x06");
+    let (count, mut at) = (u16_at(end + 10), u32_at(end + 16));
+    let mut out = Vec::new();
+    for _ in 0..count {
+        assert_eq!(&bytes[at..at + 4], b"PK\x01\x02");
+        let (size, name_len, offset) = (u32_at(at + 24), u16_at(at + 28), u32_at(at + 42));
+        let name = String::from_utf8(bytes[at + 46..at + 46 + name_len].to_vec()).unwrap();
+        let data_at = offset + 30 + u16_at(offset + 26) + u16_at(offset + 28);
+        out.push((name, bytes[data_at..data_at + size].to_vec()));
+        at += 46 + name_len + u16_at(at + 30) + u16_at(at + 32);
+    }
+    out
+}
+
+#[test]
+fn export_bioimageio_writes_the_package_of_the_model() {
+    let dir = temp_dir("bioimageio");
+    let model = dir.join("official.safetensors");
+    let run = mrbcr()
+        .arg("import-tf")
+        .arg(checkpoint())
+        .arg("-o")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let package = dir.join("package.zip");
+    let run = mrbcr()
+        .arg("export-bioimageio")
+        .arg(&model)
+        .arg("-o")
+        .arg(&package)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let entries = zip_entries(&std::fs::read(&package).unwrap());
+    let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "rdf.yaml",
+            "README.md",
+            "weights.onnx",
+            "test_input.npy",
+            "test_output.npy",
+            "cover.png"
+        ]
+    );
+    let rdf = String::from_utf8(entries[0].1.clone()).unwrap();
+    // The authors' per-tile scaling has no zoo equivalent: the whole image's min and max.
+    assert!(
+        rdf.contains("min_percentile: 0.0, max_percentile: 100.0"),
+        "{rdf}"
+    );
+    assert!(
+        rdf.contains("input_normalization: \"per-tile-minmax\""),
+        "{rdf}"
+    );
+    let readme = String::from_utf8(entries[1].1.clone()).unwrap();
+    assert!(readme.contains("cannot scale per tile"), "{readme}");
+    assert!(readme.contains("MIT License"), "{readme}");
+    assert_eq!(&entries[5].1[..8], b"\x89PNG\r\n\x1a\n");
+
+    // The same package twice: byte for byte (no time stamps).
+    let again = dir.join("again.zip");
+    let run = mrbcr()
+        .arg("export-bioimageio")
+        .arg(&model)
+        .arg("-o")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(
+        std::fs::read(&package).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+
+    // Never over the model file.
+    let before = std::fs::read(&model).unwrap();
+    let run = mrbcr()
+        .arg("export-bioimageio")
+        .arg(&model)
+        .arg("-o")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(
+        !run.status.success() && stderr(&run).contains("refusing"),
+        "{}",
+        stderr(&run)
+    );
+    assert_eq!(std::fs::read(&model).unwrap(), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
