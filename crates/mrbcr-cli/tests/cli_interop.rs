@@ -1,9 +1,12 @@
-//! `mrbcr export-bioimageio`, run as a user runs it. (The package's full check, with
-//! the zoo's bioimageio.core and ONNX Runtime, is tests/bioimageio/test_package.py,
-//! run by .ci/bioimageio.)
+//! `mrbcr export-bioimageio` and `mrbcr import-tf` on DeBCR's checkpoint layout, run
+//! as a user runs them. (The package's full check, with the zoo's bioimageio.core and
+//! ONNX Runtime, is tests/bioimageio/test_package.py, run by .ci/bioimageio.)
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use mrbcr::formats::model_file::load_model;
+use mrbcr::formats::tf_import::import_tf_checkpoint;
 
 fn mrbcr() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mrbcr"))
@@ -30,8 +33,121 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Copies the authors' checkpoint into `dir` as `<step>.index` and `<step>.data-*`.
+fn copy_checkpoint(dir: &Path, step: &str) {
+    let source = checkpoint();
+    for suffix in ["index", "data-00000-of-00001"] {
+        std::fs::copy(
+            source.with_extension(suffix),
+            dir.join(format!("{step}.{suffix}")),
+        )
+        .unwrap();
+    }
+}
+
 fn stderr(run: &Output) -> String {
     String::from_utf8_lossy(&run.stderr).into_owned()
+}
+
+/// DeBCR ships its m-rBCR weights as `weights/<task>/ckpt-best.{index,data-*}` with a
+/// `checkpoint` file naming an older step and a CC BY 4.0 `LICENSE` one folder up
+/// (`weights/LICENSE`).
+/// Their keys are the authors' (same tf.train.Checkpoint, TensorFlow 2.11), checked on
+/// DeBCR's four published checkpoints by hand; here the authors' checkpoint stands in,
+/// laid out as DeBCR's, so the folder handling and the metadata are what is tested.
+#[test]
+fn import_tf_takes_a_debcr_weights_folder() {
+    let root = temp_dir("debcr");
+    let task = root.join("2D_denoising");
+    std::fs::create_dir_all(&task).unwrap();
+    copy_checkpoint(&task, "ckpt-best");
+    std::fs::write(
+        task.join("checkpoint"),
+        "model_checkpoint_path: \"ckpt-46\"\nall_model_checkpoint_paths: \"ckpt-46\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("LICENSE"),
+        "Attribution 4.0 International\n\nCreative Commons\n",
+    )
+    .unwrap();
+    let out = root.join("debcr.safetensors");
+    let run = mrbcr()
+        .arg("import-tf")
+        .arg(&task)
+        .arg("-o")
+        .arg(&out)
+        .args(["--norm", "percentile:0.1:99.9"])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    let (weights, meta) = load_model(&out).unwrap();
+    let (expected, _) = import_tf_checkpoint(&checkpoint()).unwrap();
+    assert_eq!(weights.tensors(), expected.tensors());
+    assert_eq!(meta.input_normalization, "percentile:0.1:99.9");
+    assert_eq!(meta.license, "Attribution 4.0 International");
+    assert!(meta.name.contains("ckpt-best"), "{}", meta.name);
+
+    // Several checkpoints: the one the `checkpoint` file names, else a message.
+    copy_checkpoint(&task, "ckpt-46");
+    let run = mrbcr()
+        .arg("import-tf")
+        .arg(&task)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("ckpt-46"));
+    assert_eq!(
+        load_model(&out).unwrap().1.input_normalization,
+        "per-tile-minmax"
+    );
+    std::fs::remove_file(task.join("checkpoint")).unwrap();
+    let run = mrbcr()
+        .arg("import-tf")
+        .arg(&task)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(
+        stderr(&run).contains("several checkpoints (ckpt-46, ckpt-best)"),
+        "{}",
+        stderr(&run)
+    );
+
+    let empty = root.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = mrbcr()
+        .arg("import-tf")
+        .arg(&empty)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    assert!(
+        stderr(&run).contains("has no *.index file"),
+        "{}",
+        stderr(&run)
+    );
+    let run = mrbcr()
+        .arg("import-tf")
+        .arg(&task)
+        .arg("-o")
+        .arg(root.join("x.safetensors"))
+        .args(["--norm", "median"])
+        .output()
+        .unwrap();
+    assert!(
+        !run.status.success() && stderr(&run).contains("median"),
+        "{}",
+        stderr(&run)
+    );
+    assert!(!root.join("x.safetensors").exists());
+    std::fs::remove_dir_all(&root).unwrap();
 }
 
 /// Reads the stored entries of a zip archive by its central directory: (name, data).
