@@ -19,7 +19,7 @@ engine's result on it (test_input.npy, test_output.npy), a cover (cover.png) and
 Input `raw`: one 2D image, height and width multiples of 4; the preprocessing scales it by \
 the percentiles of the model's metadata (`input_normalization`); output `restored` in the \
 normalised scale, with a halo of 64 pixels for tools that tile. Check it with \
-`bioimageio test package.zip` (pip install bioimageio.core onnxruntime)."
+`bioimageio test package.zip` (pip install bioimageio.core onnxruntime 'pydantic<2.12')."
 )]
 pub struct ExportBioimageioArgs {
     /// The model file (.safetensors); without it, the bundled default model.

@@ -82,21 +82,32 @@ impl PackageNormalization {
     /// and maximum stand in; an empty or unknown entry gets the default percentiles.
     pub fn for_metadata(input_normalization: &str) -> (PackageNormalization, Option<String>) {
         match input_normalization.parse::<Normalization>() {
-            Ok(Normalization::Percentile { low, high }) => {
+            Ok(native) => PackageNormalization::for_native(native),
+            Err(_) => {
+                let default = Normalization::DEFAULT_PERCENTILE;
+                let (package, _) = PackageNormalization::for_native(default);
+                let note = format!(
+                    "The model's metadata does not name its normalisation \
+                     ({input_normalization:?}); the package uses the default, {default}."
+                );
+                (package, Some(note))
+            }
+        }
+    }
+
+    /// [`PackageNormalization::for_metadata`] for a known normalisation.
+    fn for_native(native: Normalization) -> (PackageNormalization, Option<String>) {
+        let whole_range = PackageNormalization::Percentiles {
+            low: 0.0,
+            high: 100.0,
+        };
+        match native {
+            Normalization::Percentile { low, high } => {
                 (PackageNormalization::Percentiles { low, high }, None)
             }
-            Ok(Normalization::MinMax) => (
-                PackageNormalization::Percentiles {
-                    low: 0.0,
-                    high: 100.0,
-                },
-                None,
-            ),
-            Ok(Normalization::PerTileMinMax) => (
-                PackageNormalization::Percentiles {
-                    low: 0.0,
-                    high: 100.0,
-                },
+            Normalization::MinMax => (whole_range, None),
+            Normalization::PerTileMinMax => (
+                whole_range,
                 Some(
                     "The model was trained on patches scaled by their own minimum and maximum \
                      (per-tile-minmax); the zoo's preprocessing cannot scale per tile, so the \
@@ -104,21 +115,7 @@ impl PackageNormalization {
                         .to_string(),
                 ),
             ),
-            Ok(Normalization::None) => (PackageNormalization::None, None),
-            Err(_) => {
-                let Normalization::Percentile { low, high } = Normalization::DEFAULT_PERCENTILE
-                else {
-                    unreachable!("the default normalisation is by percentiles")
-                };
-                (
-                    PackageNormalization::Percentiles { low, high },
-                    Some(format!(
-                        "The model's metadata does not name its normalisation ({:?}); the \
-                         package uses the default, percentiles {low} and {high}.",
-                        input_normalization
-                    )),
-                )
-            }
+            Normalization::None => (PackageNormalization::None, None),
         }
     }
 
@@ -196,8 +193,7 @@ pub fn bioimageio_package_bytes(weights: &Weights, metadata: &ModelMetadata) -> 
         Pixels::F32(v) => v,
         _ => unreachable!("an F32 output was asked for"),
     };
-    // The input as the network saw it, for the cover: the output range of an identity
-    // network would be this (the engine's scaling, from the same percentiles).
+    // The input scaled as the engine scales it (the same percentiles), for the cover.
     let normalised_input = {
         let (low, high) = match normalization {
             PackageNormalization::Percentiles { low, high } => (low, high),
@@ -244,4 +240,24 @@ pub fn save_bioimageio_package(
     metadata: &ModelMetadata,
 ) -> Result<()> {
     write_bytes_atomically(path, &bioimageio_package_bytes(weights, metadata)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisations_as_the_zoo_can_express_them() {
+        let p = |low, high| PackageNormalization::Percentiles { low, high };
+        let of = PackageNormalization::for_metadata;
+        assert_eq!(of("percentile:1:99.8"), (p(1.0, 99.8), None));
+        assert_eq!(of("minmax"), (p(0.0, 100.0), None));
+        assert_eq!(of("none"), (PackageNormalization::None, None));
+        let (package, note) = of("per-tile-minmax");
+        assert_eq!(package, p(0.0, 100.0));
+        assert!(note.unwrap().contains("cannot scale per tile"));
+        let (package, note) = of("");
+        assert_eq!(package, p(1.0, 99.8));
+        assert!(note.unwrap().contains("percentile:1:99.8"));
+    }
 }

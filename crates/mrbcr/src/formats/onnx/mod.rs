@@ -71,6 +71,12 @@ pub fn onnx_model_bytes(weights: &Weights, metadata: &ModelMetadata, outputs: Ou
             "Quarter-size output (height/4 x width/4), used by the training loss only.",
         ),
     ];
+    let output_doc = match outputs {
+        Outputs::AllScales => {
+            "output z0 the restored image, z2 and z4 the half- and quarter-size outputs"
+        }
+        Outputs::RestoredOnly => "output z0 the restored image",
+    };
     let outputs: Vec<_> = outputs
         .names()
         .iter()
@@ -91,7 +97,7 @@ pub fn onnx_model_bytes(weights: &Weights, metadata: &ModelMetadata, outputs: Ou
     let doc = format!(
         "m-rBCR (Li, Kudryashev, Yakimovich, ECCV 2024) on a normalised image: input \
          {INPUT} [batch, 1, height, width] (multiples of 4), normalised as: {norm}; \
-         output z0 the restored image, z2 and z4 the half- and quarter-size outputs."
+         {output_doc}."
     );
     let graph = messages::graph(
         "m-rBCR",
