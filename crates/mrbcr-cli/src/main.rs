@@ -7,19 +7,21 @@ mod classical;
 mod deconvolve;
 #[cfg(test)]
 mod default_drift;
+mod export_bioimageio;
 mod export_onnx;
 mod signals;
 mod train;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::str::FromStr;
 
 use clap::{Parser, Subcommand};
 use mrbcr::formats::atomic_write::same_file;
 use mrbcr::formats::model_file::save_model;
-use mrbcr::formats::tf_import::import_tf_checkpoint;
+use mrbcr::formats::tf_import::{import_tf_checkpoint, resolve_checkpoint_prefix};
 use mrbcr::network::spec;
-use mrbcr::{DeconvolveOptions, Error, Model, Result};
+use mrbcr::{DeconvolveOptions, Error, Model, Normalization, Result};
 
 #[derive(Parser)]
 #[command(
@@ -56,7 +58,8 @@ enum Command {
     /// m-rBCR) into an mrbcr model file. No TensorFlow needed.
     ImportTf {
         /// Checkpoint prefix: the path of `<prefix>.index` without `.index`
-        /// (e.g. `official-m-rBCR/ckpt-24`).
+        /// (e.g. `official-m-rBCR/ckpt-24`), or a folder holding the checkpoint
+        /// (DeBCR's `weights/<task>`: its only one, or the one its `checkpoint` file names).
         prefix: PathBuf,
         /// The model file to write (safetensors).
         #[arg(short, long)]
@@ -64,10 +67,18 @@ enum Command {
         /// A name for the model (default: from the checkpoint's file name).
         #[arg(long)]
         name: Option<String>,
+        /// The normalisation the checkpoint was trained with, recorded in the model's
+        /// metadata (default: per-tile-minmax, how the authors trained m-rBCR; e.g.
+        /// percentile:0.1:99.9 for DeBCR's own percentile normalisation).
+        #[arg(long, value_parser = Normalization::from_str)]
+        norm: Option<Normalization>,
     },
     /// Write a model as ONNX (opset 13, dynamic batch, height and width) for ONNX
     /// Runtime; inputs must be normalised as the model's metadata says.
     ExportOnnx(export_onnx::ExportOnnxArgs),
+    /// Write a model as a BioImage Model Zoo package (zip: rdf.yaml, ONNX weights, test
+    /// tensors, cover) for deepImageJ, bioimageio.core and the zoo's other tools.
+    ExportBioimageio(export_bioimageio::ExportBioimageioArgs),
     /// Show what a model file says about itself.
     Info {
         /// The model file (default: the bundled default model).
@@ -139,8 +150,10 @@ fn main() -> ExitCode {
             prefix,
             output,
             name,
-        } => import_tf(&prefix, &output, name),
+            norm,
+        } => import_tf(&prefix, &output, name, norm),
         Command::ExportOnnx(args) => export_onnx::run(&args),
+        Command::ExportBioimageio(args) => export_bioimageio::run(&args),
         Command::Info { model } => info(model.as_deref()),
         Command::BenchImages {
             sizes,
@@ -223,7 +236,13 @@ fn fail(error: &Error) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<()> {
+fn import_tf(
+    path: &Path,
+    output: &Path,
+    name: Option<String>,
+    norm: Option<Normalization>,
+) -> Result<()> {
+    let prefix = &resolve_checkpoint_prefix(path)?;
     for suffix in [".index", ".data-00000-of-00001"] {
         let input = PathBuf::from(format!("{}{suffix}", prefix.display()));
         if same_file(&input, output) {
@@ -236,6 +255,9 @@ fn import_tf(prefix: &Path, output: &Path, name: Option<String>) -> Result<()> {
     let (weights, mut metadata) = import_tf_checkpoint(prefix)?;
     if let Some(name) = name {
         metadata.name = name;
+    }
+    if let Some(norm) = norm {
+        metadata.input_normalization = norm.to_string();
     }
     save_model(output, &weights, &metadata)?;
     println!(

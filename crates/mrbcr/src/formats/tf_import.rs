@@ -29,9 +29,16 @@
 //! ignored. Any other float tensor under `model/` is refused
 //! ([`CheckpointProblem::UnexpectedKey`]), so that a checkpoint of another network or
 //! variant is not silently half-loaded.
+//!
+//! DeBCR (the same group's later package, github.com/DeBCR/DeBCR and
+//! leeroyhannover/DeBCR) saves its m-rBCR with the same `tf.train.Checkpoint(model=...)`
+//! under TensorFlow 2.11 (Keras 2), so its checkpoints have exactly these keys and
+//! shapes; it ships them as a folder per task (`weights/<task>/ckpt-best.*` beside a
+//! `checkpoint` file that may name an older step), which
+//! [`resolve_checkpoint_prefix`] accepts.
 
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::model_file::ModelMetadata;
 use super::tf_bundle::{DataType, TfBundle};
@@ -128,10 +135,64 @@ pub fn checkpoint_mapping() -> Vec<KeyMapping> {
         .collect()
 }
 
+/// The checkpoint prefix `path` names: `path` itself unless it is a directory; for a
+/// directory (as DeBCR ships its weights), the prefix of its only `*.index` file, or,
+/// when it has several, of the one its `checkpoint` file's `model_checkpoint_path`
+/// names.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a directory that cannot be listed, has no `*.index`
+/// file, or has several and no `checkpoint` file naming one of them (the message lists
+/// them).
+pub fn resolve_checkpoint_prefix(path: &Path) -> Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let listing = std::fs::read_dir(path).map_err(|e| {
+        Error::InvalidInput(format!(
+            "cannot list the checkpoint folder {}: {e}",
+            path.display()
+        ))
+    })?;
+    let mut prefixes: Vec<String> = listing
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".index").map(str::to_string)
+        })
+        .collect();
+    prefixes.sort();
+    let named = std::fs::read_to_string(path.join("checkpoint"))
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let value = line.trim().strip_prefix("model_checkpoint_path:")?;
+                Some(value.trim().trim_matches('"').to_string())
+            })
+        });
+    match prefixes.as_slice() {
+        [] => Err(Error::InvalidInput(format!(
+            "the checkpoint folder {} has no *.index file",
+            path.display()
+        ))),
+        [only] => Ok(path.join(only)),
+        several => match named.filter(|n| several.contains(n)) {
+            Some(n) => Ok(path.join(n)),
+            None => Err(Error::InvalidInput(format!(
+                "the checkpoint folder {} holds several checkpoints ({}) and no `checkpoint` \
+                 file naming one of them: give the prefix, e.g. {}",
+                path.display(),
+                several.join(", "),
+                path.join(&several[several.len() - 1]).display()
+            ))),
+        },
+    }
+}
+
 /// Imports the checkpoint `<prefix>.index` + `<prefix>.data-00000-of-00001`, e.g. the
 /// prefix `.../ckpt-24`, and describes it: provenance "imported from TensorFlow
-/// checkpoint <name>", the licence from a `LICENSE` file in the same directory if there
-/// is one (see [`license_summary`]), input normalisation `per-tile-minmax`, training
+/// checkpoint <name>", the licence from a `LICENSE` file in the same directory, or
+/// else in its parent (DeBCR's layout), if there is one (see [`license_summary`]), input normalisation `per-tile-minmax`, training
 /// patches of 128.
 ///
 /// # Errors
@@ -144,8 +205,13 @@ pub fn import_tf_checkpoint(prefix: &Path) -> Result<(Weights, ModelMetadata)> {
         .file_name()
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| prefix.display().to_string());
-    let dir = prefix.parent().filter(|d| !d.as_os_str().is_empty());
-    let license = license_summary(&dir.unwrap_or(Path::new(".")).join("LICENSE"))
+    let dir = prefix
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // DeBCR keeps one LICENSE for all its tasks' folders, one level up.
+    let license = license_summary(&dir.join("LICENSE"))
+        .or_else(|| license_summary(&dir.parent()?.join("LICENSE")))
         .unwrap_or_else(|| UNKNOWN_LICENSE.to_string());
     let meta = ModelMetadata {
         name: format!("m-rBCR ({name})"),

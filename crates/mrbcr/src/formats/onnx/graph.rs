@@ -17,9 +17,30 @@ pub const INPUT: &str = "x0";
 /// `z4` (the half- and quarter-size outputs the training loss uses).
 pub const OUTPUTS: [&str; 3] = ["z0", "z2", "z4"];
 
+/// Which of [`OUTPUTS`] a graph has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outputs {
+    /// `z0`, `z2` and `z4`: the network as trained.
+    AllScales,
+    /// `z0` only, the restored image: what an application runs (the BioImage Model
+    /// Zoo package, whose tools expect the outputs the description lists).
+    RestoredOnly,
+}
+
+impl Outputs {
+    /// The names of the graph's outputs, in order.
+    pub fn names(self) -> &'static [&'static str] {
+        match self {
+            Outputs::AllScales => &OUTPUTS,
+            Outputs::RestoredOnly => &OUTPUTS[..1],
+        }
+    }
+}
+
 /// Nodes and initializers being collected for one graph.
 pub struct NetworkGraph<'w> {
     weights: &'w Weights,
+    outputs: Outputs,
     /// The nodes, in an order where every input is produced before it is used.
     pub nodes: Vec<Message>,
     /// The weights and constants.
@@ -45,10 +66,11 @@ fn hwio_to_oihw(kernel: &[f32], [kh, kw, c_in, c_out]: [usize; 4]) -> Vec<f32> {
 }
 
 impl<'w> NetworkGraph<'w> {
-    /// The whole network over `weights`: input [`INPUT`], outputs [`OUTPUTS`].
-    pub fn build(weights: &'w Weights) -> NetworkGraph<'w> {
+    /// The whole network over `weights`: input [`INPUT`], the outputs `outputs` names.
+    pub fn build(weights: &'w Weights, outputs: Outputs) -> NetworkGraph<'w> {
         let mut g = NetworkGraph {
             weights,
+            outputs,
             nodes: Vec::new(),
             initializers: Vec::new(),
             initialized: BTreeSet::new(),
@@ -283,7 +305,9 @@ impl<'w> NetworkGraph<'w> {
         let x20 = self.fusion(&fusion_b, &y0, &xi2_up, Some("x20"));
         let xi0 = self.inverse(0, &x20);
 
-        let heads = spec::SCALES.into_iter().zip(OUTPUTS);
+        let heads = spec::SCALES
+            .into_iter()
+            .zip(self.outputs.names().iter().copied());
         for ((scale, output), (xi, y)) in heads.zip([(xi0, y0), (xi2, y2), (xi4, y4)]) {
             let sum = self.add(&xi, &y);
             self.conv(&spec::head_z_layer(scale), &sum, Some(output));

@@ -28,17 +28,17 @@ use crate::network::Weights;
 use graph::NetworkGraph;
 use messages::{float_value_info, Dim};
 
-pub use graph::{INPUT, OUTPUTS};
+pub use graph::{Outputs, INPUT, OUTPUTS};
 
 /// The ONNX operator set the graph uses (Resize with `half_pixel`, Slice with steps).
 pub const OPSET: i64 = 13;
 /// The ONNX IR version of opset 13.
 const IR_VERSION: i64 = 7;
 
-/// The ONNX model file (a serialised `ModelProto`) of the network with `weights`,
-/// its metadata as `metadata_props`.
-pub fn onnx_model_bytes(weights: &Weights, metadata: &ModelMetadata) -> Vec<u8> {
-    let network = NetworkGraph::build(weights);
+/// The ONNX model file (a serialised `ModelProto`) of the network with `weights` and
+/// the outputs `outputs` names, its metadata as `metadata_props`.
+pub fn onnx_model_bytes(weights: &Weights, metadata: &ModelMetadata, outputs: Outputs) -> Vec<u8> {
+    let network = NetworkGraph::build(weights, outputs);
     let norm = if metadata.input_normalization.is_empty() {
         "(not given in the model's metadata)"
     } else {
@@ -71,7 +71,14 @@ pub fn onnx_model_bytes(weights: &Weights, metadata: &ModelMetadata) -> Vec<u8> 
             "Quarter-size output (height/4 x width/4), used by the training loss only.",
         ),
     ];
-    let outputs: Vec<_> = OUTPUTS
+    let output_doc = match outputs {
+        Outputs::AllScales => {
+            "output z0 the restored image, z2 and z4 the half- and quarter-size outputs"
+        }
+        Outputs::RestoredOnly => "output z0 the restored image",
+    };
+    let outputs: Vec<_> = outputs
+        .names()
         .iter()
         .zip(output_docs)
         .map(|(name, (h, w, doc))| {
@@ -90,7 +97,7 @@ pub fn onnx_model_bytes(weights: &Weights, metadata: &ModelMetadata) -> Vec<u8> 
     let doc = format!(
         "m-rBCR (Li, Kudryashev, Yakimovich, ECCV 2024) on a normalised image: input \
          {INPUT} [batch, 1, height, width] (multiples of 4), normalised as: {norm}; \
-         output z0 the restored image, z2 and z4 the half- and quarter-size outputs."
+         {output_doc}."
     );
     let graph = messages::graph(
         "m-rBCR",
@@ -111,11 +118,14 @@ pub fn onnx_model_bytes(weights: &Weights, metadata: &ModelMetadata) -> Vec<u8> 
     model.as_bytes().to_vec()
 }
 
-/// Writes the ONNX model of the network with `weights` to `path`, atomically (see
-/// [`crate::formats::atomic_write`]).
+/// Writes the ONNX model of the network with `weights` and all its outputs
+/// ([`Outputs::AllScales`]) to `path`, atomically (see [`crate::formats::atomic_write`]).
 ///
 /// # Errors
 /// As [`write_bytes_atomically`].
 pub fn save_onnx(path: &Path, weights: &Weights, metadata: &ModelMetadata) -> Result<()> {
-    write_bytes_atomically(path, &onnx_model_bytes(weights, metadata))
+    write_bytes_atomically(
+        path,
+        &onnx_model_bytes(weights, metadata, Outputs::AllScales),
+    )
 }
