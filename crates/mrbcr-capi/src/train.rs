@@ -525,8 +525,9 @@ unsafe fn run_training(
 /// # Errors
 /// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL, or `pixel_sizes_nm` is NULL
 /// with a nonzero count; `MRBCR_STATUS_INVALID_INPUT` (the message names the setting)
-/// for an unusable setting or simulation parameter, a checkpoint in the directory of a
-/// new run (or a checkpoint of other settings when resuming), or a diverging run;
+/// for an unusable setting or simulation parameter, or a checkpoint in the directory
+/// of a new run; `MRBCR_STATUS_TRAINING` for a diverging run, or when resuming a
+/// checkpoint that is damaged, of another network or of other settings;
 /// `MRBCR_STATUS_CANCELLED` if the callback stopped the run (its checkpoint is saved);
 /// `MRBCR_STATUS_IO` if the directory cannot be written. `*model_out` is written only
 /// on success.

@@ -19,8 +19,8 @@
 //! **Errors.** Every native runs its body in [`jni::EnvUnowned::with_env`] (which
 //! catches panics) and resolves the outcome with [`ThrowMrbcrException`]: a library
 //! error becomes an `io.github.mrbcr.fiji.MrbcrException` carrying the library's
-//! message, a cancelled run an `io.github.mrbcr.fiji.MrbcrCancelledException` (its
-//! subclass), a panic an `MrbcrException` saying it is a bug, and an exception thrown by
+//! message (an internal error, [`Error::Internal`], included), a cancelled run an
+//! `io.github.mrbcr.fiji.MrbcrCancelledException` (its subclass), a panic an `MrbcrException` saying it is a bug, and an exception thrown by
 //! the Java progress listener propagates unchanged. Nothing unwinds into the JVM.
 
 mod deconvolve;
@@ -107,9 +107,21 @@ impl<T: Default> ErrorPolicy<T, NativeFailure> for ThrowMrbcrException {
         if env.exception_check() {
             return Ok(T::default()); // a Java exception is already on its way
         }
-        let class = match failure {
+        // No wildcard arm for the library's errors: a new variant of Error fails to
+        // compile here until it has its Java exception.
+        let class = match &failure {
             NativeFailure::Library(Error::Cancelled) => CANCELLED_CLASS,
-            _ => EXCEPTION_CLASS,
+            NativeFailure::Library(
+                Error::Io { .. }
+                | Error::ModelFile { .. }
+                | Error::Checkpoint { .. }
+                | Error::ImageFile { .. }
+                | Error::InvalidInput(_)
+                | Error::OutOfMemory { .. }
+                | Error::Internal(_)
+                | Error::Training(_),
+            )
+            | NativeFailure::Jni(_) => EXCEPTION_CLASS,
         };
         throw(env, class, &failure.to_string());
         Ok(T::default())

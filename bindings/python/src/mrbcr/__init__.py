@@ -37,6 +37,7 @@ from ._errors import (
     MrbcrIOError,
     NullParameterError,
     OutOfMemoryError,
+    TrainingError,
 )
 from ._ffi import lib
 from ._handle import SharedHandle
@@ -56,6 +57,7 @@ __all__ = [
     "OUTPUT_RANGES",
     "OutOfMemoryError",
     "PIXEL_DTYPES",
+    "TrainingError",
     "abi_version",
     "deconvolve",
     "deconvolve_defaults",
