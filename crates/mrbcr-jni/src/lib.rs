@@ -9,6 +9,7 @@
 //! | `void freeModel(long handle)` | releases a handle |
 //! | `String[] modelMetadata(long handle)` | the metadata as key, value, key, value, ... |
 //! | `String libraryVersion()` | the version of this library |
+//! | `String[] deconvolveDefaults()` | the core's deconvolution defaults and normalisation names, as key, value, ... |
 //! | `void deconvolve(long handle, Object[] inputPlanes, int inputBits, Object[] outputPlanes, int outputBits, int width, int height, int tile, int overlap, String normalization, String outputRange, int threads, ProgressListener progress)` | deconvolves a stack of planes given as Java arrays |
 //!
 //! **Handles.** A handle is the address of an `Arc<Model>` given to Java. The bridge
@@ -24,10 +25,12 @@
 //! the Java progress listener propagates unchanged. Nothing unwinds into the JVM.
 
 mod deconvolve;
+mod defaults;
 mod handles;
 mod model;
 
 pub use deconvolve::Java_io_github_mrbcr_fiji_MrbcrNative_deconvolve;
+pub use defaults::Java_io_github_mrbcr_fiji_MrbcrNative_deconvolveDefaults;
 pub use model::{
     Java_io_github_mrbcr_fiji_MrbcrNative_freeModel,
     Java_io_github_mrbcr_fiji_MrbcrNative_libraryVersion,
@@ -40,6 +43,7 @@ use std::any::Any;
 use std::fmt;
 
 use jni::errors::ErrorPolicy;
+use jni::objects::{JObjectArray, JString};
 use jni::strings::JNIString;
 use jni::Env;
 
@@ -89,6 +93,20 @@ pub type NativeResult<T> = Result<T, NativeFailure>;
 /// An [`Error::InvalidInput`] failure: a bad argument from Java.
 fn invalid(message: impl Into<String>) -> NativeFailure {
     NativeFailure::Library(Error::InvalidInput(message.into()))
+}
+
+/// A Java `String[]` of `texts`.
+fn string_array<'local>(
+    env: &mut Env<'local>,
+    texts: &[&str],
+) -> NativeResult<JObjectArray<'local, JString<'local>>> {
+    let array = JObjectArray::<JString>::new(env, texts.len(), JString::null())?;
+    for (index, text) in texts.iter().enumerate() {
+        let element = env.new_string(text)?;
+        array.set_element(env, index, &element)?;
+        env.delete_local_ref(element);
+    }
+    Ok(array)
 }
 
 /// The error policy of every native: failures and panics become Java exceptions
