@@ -160,6 +160,18 @@ impl From<Error> for Failure {
 /// The result of an exported function's body.
 pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
 
+/// [`mrbcr_status::NullParameter`] naming the parameter if `pointer` is NULL; nothing
+/// is read through it.
+pub(crate) fn require_non_null<T>(pointer: *const T, name: &str) -> FfiResult {
+    if pointer.is_null() {
+        return Err(Failure {
+            status: mrbcr_status::NullParameter,
+            message: format!("the parameter '{name}' is NULL"),
+        });
+    }
+    Ok(())
+}
+
 /// A reference from a pointer parameter, or [`mrbcr_status::NullParameter`] naming it.
 ///
 /// # Safety
@@ -189,7 +201,7 @@ pub(crate) unsafe fn non_null_mut<'a, T>(pointer: *mut T, name: &str) -> FfiResu
 /// # Safety
 /// `pointer` is NULL or points to a NUL-terminated string that outlives `'a`.
 pub(crate) unsafe fn utf8_parameter<'a>(pointer: *const c_char, name: &str) -> FfiResult<&'a str> {
-    non_null(pointer, name)?;
+    require_non_null(pointer, name)?;
     // SAFETY: not NULL, and NUL-terminated by the caller's contract.
     let text = unsafe { CStr::from_ptr(pointer) };
     text.to_str()
