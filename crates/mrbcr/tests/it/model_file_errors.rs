@@ -1,13 +1,10 @@
 //! The model file: a round trip, and every way a file can be broken giving its exact
 //! [`ModelFileProblem`] with a message that names the file and the tensor.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use mrbcr::formats::model_file::{
     load_model, model_to_bytes, read_model, save_model, weights_checksum, ModelMetadata,
     FORMAT_VERSION,

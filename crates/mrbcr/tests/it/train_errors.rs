@@ -4,13 +4,10 @@
 //! settings). A new run over an existing checkpoint stays a usage error
 //! ([`Error::InvalidInput`]).
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::{join_safetensors, split_safetensors};
+use crate::common::{join_safetensors, split_safetensors};
 use mrbcr::error::Error;
 use mrbcr::network::Weights;
 use mrbcr::simulate::SimulationParams;
@@ -98,7 +95,7 @@ fn checkpoint_dir(data: &TrainingSet, name: &str) -> PathBuf {
 }
 
 /// Rewrites the safetensors file at `path` with `change` applied to its tensors.
-fn rewrite(path: &Path, change: impl FnOnce(&mut Vec<common::RawTensor>)) {
+fn rewrite(path: &Path, change: impl FnOnce(&mut Vec<crate::common::RawTensor>)) {
     let (mut tensors, meta) = split_safetensors(&std::fs::read(path).unwrap());
     change(&mut tensors);
     std::fs::write(path, join_safetensors(&tensors, Some(meta))).unwrap();

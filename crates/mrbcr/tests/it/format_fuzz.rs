@@ -21,9 +21,6 @@
 //! header at the token limit, a prefix-compression bomb) are checked against the
 //! documented bounds.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ops::Range;
@@ -31,7 +28,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use mrbcr::formats::crc32c;
 use mrbcr::formats::model_file::{model_to_bytes, read_model, ModelMetadata, MAX_HEADER_TOKENS};
 use mrbcr::formats::tf_bundle::{TfBundle, MAX_INDEX_EXPANSION};
