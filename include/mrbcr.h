@@ -106,6 +106,15 @@ typedef enum mrbcr_status {
   // The work needs more memory than the system can give; it was refused (before it
   // started, with the estimate in the message) and nothing was changed.
   MRBCR_STATUS_OUT_OF_MEMORY = 9,
+  // A bug in mrbcr that it caught without panicking: a worker thread that ended
+  // without its result, a broken internal invariant. The message says what. The
+  // library stays usable, but please report it.
+  MRBCR_STATUS_INTERNAL = 10,
+  // Training cannot go on: the run diverged (a non-finite loss or weight; a lower
+  // learning rate may help), or the checkpoint in the output directory is damaged,
+  // of another network, or of a run with other settings. The message names the
+  // step, tensor or file.
+  MRBCR_STATUS_TRAINING = 11,
 } mrbcr_status;
 
 // The pixel types of images (the `pixel_type` field of `mrbcr_image_in` and
@@ -1185,8 +1194,9 @@ enum mrbcr_status mrbcr_train_options_set_init_model_file(struct mrbcr_train_opt
 // # Errors
 // `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL, or `pixel_sizes_nm` is NULL
 // with a nonzero count; `MRBCR_STATUS_INVALID_INPUT` (the message names the setting)
-// for an unusable setting or simulation parameter, a checkpoint in the directory of a
-// new run (or a checkpoint of other settings when resuming), or a diverging run;
+// for an unusable setting or simulation parameter, or a checkpoint in the directory
+// of a new run; `MRBCR_STATUS_TRAINING` for a diverging run, or when resuming a
+// checkpoint that is damaged, of another network or of other settings;
 // `MRBCR_STATUS_CANCELLED` if the callback stopped the run (its checkpoint is saved);
 // `MRBCR_STATUS_IO` if the directory cannot be written. `*model_out` is written only
 // on success.

@@ -1,7 +1,8 @@
 /* Training through the C ABI from C: the run of tests/ffi_train_fixtures.rs repeated
  * through the header gives its model file byte for byte; a run stopped by its
  * progress callback and resumed gives it too; fine-tuning from a model file and from
- * the bundled model, TIFF pairs, and every error path with its message.
+ * the bundled model, TIFF pairs, and every error path with its message (a diverging
+ * run included: MRBCR_STATUS_TRAINING).
  *
  * Usage: test_train FIXTURE_DIR WORK_DIR [--valgrind]
  * FIXTURE_DIR is what write_train_fixtures wrote; WORK_DIR an empty directory for the
@@ -227,6 +228,18 @@ static void test_fine_tuning_and_tiff_pairs(const char *fixtures, const char *wo
                    MRBCR_STATUS_INVALID_INPUT, "final learning rate",
                    "a final learning rate above the first");
     CHECK(!file_exists(dir), "no output directory for refused runs");
+
+    /* A learning rate of 1e30 diverges: the training status, and no model. */
+    char diverged[4096], diverged_model[4096];
+    join(diverged, sizeof diverged, work, "diverged");
+    join(diverged_model, sizeof diverged_model, diverged, "model.safetensors");
+    mrbcr_train_options *huge = fixture_options(diverged);
+    CHECK(mrbcr_train_options_set_learning_rate(huge, 1e30, 0) == MRBCR_STATUS_OK, "lr 1e30");
+    CHECK(mrbcr_train_options_set_steps(huge, 4) == MRBCR_STATUS_OK, "steps");
+    EXPECT_FAILURE(mrbcr_train_tiff_pairs(huge, low, high, 0.3, 0, NULL, NULL, &model),
+                   MRBCR_STATUS_TRAINING, "diverged", "a learning rate of 1e30");
+    CHECK(model == NULL && !file_exists(diverged_model), "no model from a diverged run");
+    mrbcr_train_options_free(huge);
 
     /* Fine-tuning the bundled model, and a model file that is not one. */
     CHECK(mrbcr_train_options_set_init_default(o) == MRBCR_STATUS_OK, "init default");

@@ -77,6 +77,8 @@ def test_running_out_of_memory_raises_memory_error(model):
         (7, mrbcr.InternalError),
         (8, mrbcr.ImageFileError),
         (9, MemoryError),
+        (10, mrbcr.InternalError),
+        (11, mrbcr.TrainingError),
         (99, mrbcr.MrbcrError),  # a status of a newer library: still an error
     ],
 )

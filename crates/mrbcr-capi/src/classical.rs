@@ -415,7 +415,7 @@ impl<'a> PlaneJob<'a> {
                 non_null(output, "output")?,
             )
         };
-        // SAFETY (views): readable and writable as described, by the caller's
+        // SAFETY: readable and writable as described, by the caller's
         // contract; the output is checked below not to overlap the inputs.
         let (input_layout, input_view) = unsafe { input.checked_view("input") }?;
         // SAFETY: as above.

@@ -6,7 +6,7 @@ use ndarray::{ArrayView3, ArrayViewMut3, ShapeBuilder};
 
 use super::model::{mrbcr_model, LoadedModel};
 use super::options::{mrbcr_options, options_or_default};
-use super::{guard, non_null, Failure, FfiResult};
+use super::{guard, non_null, require_non_null, Failure, FfiResult};
 use mrbcr::deconvolve::deconvolve_into;
 use mrbcr::image::{PixelType, StackView, StackViewMut};
 
@@ -261,7 +261,7 @@ impl mrbcr_image_in {
     /// # Safety
     /// The memory is readable as the descriptor says and not written during `'a`.
     pub(crate) unsafe fn checked_view<'a>(&self, what: &str) -> FfiResult<(Layout, StackView<'a>)> {
-        non_null(self.data, &format!("{what}->data"))?;
+        require_non_null(self.data, &format!("{what}->data"))?;
         let layout = descriptor!(self).layout(what)?;
         // SAFETY: the layout was checked; the memory is valid by the caller's contract.
         let view = unsafe {
@@ -287,7 +287,7 @@ impl mrbcr_image_out {
         &self,
         what: &str,
     ) -> FfiResult<(Layout, StackViewMut<'a>)> {
-        non_null(self.data, &format!("{what}->data"))?;
+        require_non_null(self.data, &format!("{what}->data"))?;
         let layout = descriptor!(self).layout(what)?;
         // SAFETY: the layout was checked; the memory is valid by the caller's contract.
         let view = unsafe {
@@ -349,7 +349,7 @@ pub unsafe extern "C" fn mrbcr_deconvolve(
                 non_null(output, "output")?,
             )
         };
-        // SAFETY (views): the memory is valid by the caller's contract; input and
+        // SAFETY: the memory is valid by the caller's contract; input and
         // output are checked not to overlap before any work.
         let (input_layout, input_view) = unsafe { input.checked_view("input") }?;
         // SAFETY: as above.

@@ -108,6 +108,15 @@ pub enum mrbcr_status {
     /// The work needs more memory than the system can give; it was refused (before it
     /// started, with the estimate in the message) and nothing was changed.
     OutOfMemory = 9,
+    /// A bug in mrbcr that it caught without panicking: a worker thread that ended
+    /// without its result, a broken internal invariant. The message says what. The
+    /// library stays usable, but please report it.
+    Internal = 10,
+    /// Training cannot go on: the run diverged (a non-finite loss or weight; a lower
+    /// learning rate may help), or the checkpoint in the output directory is damaged,
+    /// of another network, or of a run with other settings. The message names the
+    /// step, tensor or file.
+    Training = 11,
 }
 
 /// Why a call failed: the status it returns and the message it leaves.
@@ -138,6 +147,8 @@ impl From<Error> for Failure {
             Error::InvalidInput(_) => mrbcr_status::InvalidInput,
             Error::Cancelled => mrbcr_status::Cancelled,
             Error::OutOfMemory { .. } => mrbcr_status::OutOfMemory,
+            Error::Internal(_) => mrbcr_status::Internal,
+            Error::Training(_) => mrbcr_status::Training,
         };
         Failure {
             status,
@@ -148,6 +159,18 @@ impl From<Error> for Failure {
 
 /// The result of an exported function's body.
 pub(crate) type FfiResult<T = ()> = Result<T, Failure>;
+
+/// [`mrbcr_status::NullParameter`] naming the parameter if `pointer` is NULL; nothing
+/// is read through it.
+pub(crate) fn require_non_null<T>(pointer: *const T, name: &str) -> FfiResult {
+    if pointer.is_null() {
+        return Err(Failure {
+            status: mrbcr_status::NullParameter,
+            message: format!("the parameter '{name}' is NULL"),
+        });
+    }
+    Ok(())
+}
 
 /// A reference from a pointer parameter, or [`mrbcr_status::NullParameter`] naming it.
 ///
@@ -178,7 +201,7 @@ pub(crate) unsafe fn non_null_mut<'a, T>(pointer: *mut T, name: &str) -> FfiResu
 /// # Safety
 /// `pointer` is NULL or points to a NUL-terminated string that outlives `'a`.
 pub(crate) unsafe fn utf8_parameter<'a>(pointer: *const c_char, name: &str) -> FfiResult<&'a str> {
-    non_null(pointer, name)?;
+    require_non_null(pointer, name)?;
     // SAFETY: not NULL, and NUL-terminated by the caller's contract.
     let text = unsafe { CStr::from_ptr(pointer) };
     text.to_str()
@@ -302,6 +325,19 @@ mod tests {
         let status = guard(|| Err(Failure::invalid("with a NUL \0 inside")));
         assert_eq!(status, mrbcr_status::InvalidInput);
         assert_eq!(last_error(), "invalid input: with a NUL ? inside");
+    }
+
+    #[test]
+    fn internal_and_training_errors_have_statuses_of_their_own() {
+        let status = guard(|| Err(Error::Internal("a worker stopped".into()).into()));
+        assert_eq!((status, status as i32), (mrbcr_status::Internal, 10));
+        assert_eq!(
+            last_error(),
+            "internal error (a bug in mrbcr, please report it): a worker stopped"
+        );
+        let status = guard(|| Err(Error::Training("the run diverged at step 2".into()).into()));
+        assert_eq!((status, status as i32), (mrbcr_status::Training, 11));
+        assert_eq!(last_error(), "training failed: the run diverged at step 2");
     }
 
     #[test]

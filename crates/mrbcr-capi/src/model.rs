@@ -3,7 +3,7 @@
 use std::ffi::{c_char, CStr};
 use std::path::PathBuf;
 
-use super::{guard, guard_value, non_null, non_null_mut, Failure, FfiResult};
+use super::{guard, guard_value, non_null, non_null_mut, require_non_null, Failure, FfiResult};
 use mrbcr::model::Model;
 
 /// A loaded m-rBCR model (opaque). Made by `mrbcr_model_load` or
@@ -116,7 +116,7 @@ pub unsafe extern "C" fn mrbcr_model_new_default(
 /// # Safety
 /// `pointer` is NULL or points to a NUL-terminated string.
 pub(crate) unsafe fn path_parameter(pointer: *const c_char, name: &str) -> FfiResult<PathBuf> {
-    non_null(pointer, name)?;
+    require_non_null(pointer, name)?;
     // SAFETY: not NULL, and NUL-terminated by the caller's contract.
     let text = unsafe { CStr::from_ptr(pointer) };
     path_from_c(text, name)
@@ -159,7 +159,7 @@ pub unsafe extern "C" fn mrbcr_model_from_bytes(
     model_out: *mut *mut mrbcr_model,
 ) -> super::mrbcr_status {
     guard(|| {
-        non_null(bytes, "bytes")?;
+        require_non_null(bytes, "bytes")?;
         // SAFETY: NULL or writable, by the caller's contract.
         let model_out = unsafe { non_null_mut(model_out, "model_out") }?;
         if len > isize::MAX as usize {
@@ -282,7 +282,7 @@ pub unsafe extern "C" fn mrbcr_model_metadata(
     guard(|| {
         // SAFETY: NULL or valid, by the caller's contract.
         let model = unsafe { LoadedModel::from_handle(model) }?;
-        non_null(key, "key")?;
+        require_non_null(key, "key")?;
         // SAFETY: non-NULL and NUL-terminated by the caller's contract.
         let key = unsafe { CStr::from_ptr(key) };
         // SAFETY: NULL or writable, by the caller's contract.

@@ -306,7 +306,8 @@ pub unsafe extern "C" fn mrbcr_options_get(
             OutputRange::Input => mrbcr_output_range::Input,
             OutputRange::Normalized => mrbcr_output_range::Normalized,
         };
-        // SAFETY (each write): NULL or writable, by the caller's contract.
+        // SAFETY: each out-pointer is NULL or writable for its type (this function's
+        // contract), which is all `write_if_wanted` needs.
         unsafe {
             write_if_wanted(tile_out, options.tile);
             write_if_wanted(overlap_out, options.overlap);

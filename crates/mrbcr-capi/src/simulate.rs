@@ -385,7 +385,7 @@ pub unsafe extern "C" fn mrbcr_simulate_pair(
             )
         };
         params.validate()?;
-        // SAFETY (views): writable and unshared, by the caller's contract; checked
+        // SAFETY: writable and unshared, by the caller's contract; checked
         // below not to overlap each other.
         let (raw_layout, raw_view) = unsafe { raw_out.checked_view("raw_out") }?;
         // SAFETY: as above.

@@ -7,7 +7,10 @@ use std::ffi::{c_char, c_int, c_void};
 
 use super::model::{path_parameter, LoadedModel};
 use super::mrbcr_simulation_params;
-use super::{guard, guard_value, mrbcr_model, mrbcr_status, non_null, non_null_mut, FfiResult};
+use super::{
+    guard, guard_value, mrbcr_model, mrbcr_status, non_null, non_null_mut, require_non_null,
+    FfiResult,
+};
 use mrbcr::model::Model;
 use mrbcr::simulate::SimulationParams;
 use mrbcr::threads::with_worker_pool;
@@ -150,7 +153,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_patch_size(
     options: *mut mrbcr_train_options,
     patch_size: usize,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.patch_size = patch_size;
@@ -170,7 +174,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_batch_size(
     options: *mut mrbcr_train_options,
     batch_size: usize,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.batch_size = batch_size;
@@ -190,7 +195,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_steps(
     options: *mut mrbcr_train_options,
     steps: u64,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.max_steps = steps;
@@ -213,7 +219,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_learning_rate(
     first: f64,
     last: f64,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.adam.learning_rate = first;
@@ -234,7 +241,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_seed(
     options: *mut mrbcr_train_options,
     seed: u64,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.seed = seed;
@@ -257,7 +265,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_augmentation(
     flips: c_int,
     noise: c_int,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.flips = flips != 0;
@@ -281,7 +290,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_validation(
     every: u64,
     patience: usize,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.validate_every = every;
@@ -302,7 +312,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_log_every(
     options: *mut mrbcr_train_options,
     steps: u64,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.log_every = steps;
@@ -323,7 +334,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_checkpoint_every(
     options: *mut mrbcr_train_options,
     steps: u64,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.config.checkpoint_every = steps;
@@ -345,7 +357,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_resume(
     options: *mut mrbcr_train_options,
     resume: c_int,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.resume = resume != 0;
@@ -367,7 +380,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_threads(
     options: *mut mrbcr_train_options,
     threads: usize,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.threads = threads;
@@ -388,7 +402,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_init_seed(
     options: *mut mrbcr_train_options,
     seed: u64,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.init = Initialization::fresh(seed);
@@ -407,7 +422,8 @@ pub unsafe extern "C" fn mrbcr_train_options_set_init_seed(
 pub unsafe extern "C" fn mrbcr_train_options_set_init_default(
     options: *mut mrbcr_train_options,
 ) -> mrbcr_status {
-    // SAFETY: as the caller's contract says.
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
     unsafe {
         update(options, |r| {
             r.init = Initialization::bundled();
@@ -525,8 +541,9 @@ unsafe fn run_training(
 /// # Errors
 /// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL, or `pixel_sizes_nm` is NULL
 /// with a nonzero count; `MRBCR_STATUS_INVALID_INPUT` (the message names the setting)
-/// for an unusable setting or simulation parameter, a checkpoint in the directory of a
-/// new run (or a checkpoint of other settings when resuming), or a diverging run;
+/// for an unusable setting or simulation parameter, or a checkpoint in the directory
+/// of a new run; `MRBCR_STATUS_TRAINING` for a diverging run, or when resuming a
+/// checkpoint that is damaged, of another network or of other settings;
 /// `MRBCR_STATUS_CANCELLED` if the callback stopped the run (its checkpoint is saved);
 /// `MRBCR_STATUS_IO` if the directory cannot be written. `*model_out` is written only
 /// on success.
@@ -560,7 +577,7 @@ pub unsafe extern "C" fn mrbcr_train_simulated(
         let pixel_sizes_nm = if pixel_size_count == 0 {
             vec![params.pixel_size_nm]
         } else {
-            non_null(pixel_sizes_nm, "pixel_sizes_nm")?;
+            require_non_null(pixel_sizes_nm, "pixel_sizes_nm")?;
             // SAFETY: `pixel_size_count` doubles, by the caller's contract.
             unsafe { std::slice::from_raw_parts(pixel_sizes_nm, pixel_size_count) }.to_vec()
         };
@@ -573,7 +590,9 @@ pub unsafe extern "C" fn mrbcr_train_simulated(
         };
         let patch_size = request.config.patch_size;
         let make_data = move || data.training_set(patch_size);
-        // SAFETY: as the caller's contract says of these.
+        // SAFETY: `run_training` needs `progress` to be NULL or a callback safe to call
+        // with `user_data` from another thread, and `model_out` NULL or writable: this
+        // function's `# Safety` contract passes both on unchanged.
         unsafe { run_training(request, make_data, progress, user_data, model_out) }
     })
 }
@@ -632,7 +651,9 @@ pub unsafe extern "C" fn mrbcr_train_tiff_pairs(
         };
         let (patch_size, validate) = (request.config.patch_size, request.config.validate_every > 0);
         let make_data = move || data.training_set(patch_size, validate);
-        // SAFETY: as the caller's contract says of these.
+        // SAFETY: `run_training` needs `progress` to be NULL or a callback safe to call
+        // with `user_data` from another thread, and `model_out` NULL or writable: this
+        // function's `# Safety` contract passes both on unchanged.
         unsafe { run_training(request, make_data, progress, user_data, model_out) }
     })
 }

@@ -9,6 +9,7 @@
 //! | `void freeModel(long handle)` | releases a handle |
 //! | `String[] modelMetadata(long handle)` | the metadata as key, value, key, value, ... |
 //! | `String libraryVersion()` | the version of this library |
+//! | `String[] deconvolveDefaults()` | the core's deconvolution defaults and normalisation names, as key, value, ... |
 //! | `void deconvolve(long handle, Object[] inputPlanes, int inputBits, Object[] outputPlanes, int outputBits, int width, int height, int tile, int overlap, String normalization, String outputRange, int threads, ProgressListener progress)` | deconvolves a stack of planes given as Java arrays |
 //!
 //! **Handles.** A handle is the address of an `Arc<Model>` given to Java. The bridge
@@ -19,15 +20,17 @@
 //! **Errors.** Every native runs its body in [`jni::EnvUnowned::with_env`] (which
 //! catches panics) and resolves the outcome with [`ThrowMrbcrException`]: a library
 //! error becomes an `io.github.mrbcr.fiji.MrbcrException` carrying the library's
-//! message, a cancelled run an `io.github.mrbcr.fiji.MrbcrCancelledException` (its
-//! subclass), a panic an `MrbcrException` saying it is a bug, and an exception thrown by
+//! message (an internal error, [`Error::Internal`], included), a cancelled run an
+//! `io.github.mrbcr.fiji.MrbcrCancelledException` (its subclass), a panic an `MrbcrException` saying it is a bug, and an exception thrown by
 //! the Java progress listener propagates unchanged. Nothing unwinds into the JVM.
 
 mod deconvolve;
+mod defaults;
 mod handles;
 mod model;
 
 pub use deconvolve::Java_io_github_mrbcr_fiji_MrbcrNative_deconvolve;
+pub use defaults::Java_io_github_mrbcr_fiji_MrbcrNative_deconvolveDefaults;
 pub use model::{
     Java_io_github_mrbcr_fiji_MrbcrNative_freeModel,
     Java_io_github_mrbcr_fiji_MrbcrNative_libraryVersion,
@@ -40,6 +43,7 @@ use std::any::Any;
 use std::fmt;
 
 use jni::errors::ErrorPolicy;
+use jni::objects::{JObjectArray, JString};
 use jni::strings::JNIString;
 use jni::Env;
 
@@ -91,6 +95,20 @@ fn invalid(message: impl Into<String>) -> NativeFailure {
     NativeFailure::Library(Error::InvalidInput(message.into()))
 }
 
+/// A Java `String[]` of `texts`.
+fn string_array<'local>(
+    env: &mut Env<'local>,
+    texts: &[&str],
+) -> NativeResult<JObjectArray<'local, JString<'local>>> {
+    let array = JObjectArray::<JString>::new(env, texts.len(), JString::null())?;
+    for (index, text) in texts.iter().enumerate() {
+        let element = env.new_string(text)?;
+        array.set_element(env, index, &element)?;
+        env.delete_local_ref(element);
+    }
+    Ok(array)
+}
+
 /// The error policy of every native: failures and panics become Java exceptions
 /// (see the [module documentation](self)), and the native returns 0 or null.
 #[derive(Debug)]
@@ -107,9 +125,21 @@ impl<T: Default> ErrorPolicy<T, NativeFailure> for ThrowMrbcrException {
         if env.exception_check() {
             return Ok(T::default()); // a Java exception is already on its way
         }
-        let class = match failure {
+        // No wildcard arm for the library's errors: a new variant of Error fails to
+        // compile here until it has its Java exception.
+        let class = match &failure {
             NativeFailure::Library(Error::Cancelled) => CANCELLED_CLASS,
-            _ => EXCEPTION_CLASS,
+            NativeFailure::Library(
+                Error::Io { .. }
+                | Error::ModelFile { .. }
+                | Error::Checkpoint { .. }
+                | Error::ImageFile { .. }
+                | Error::InvalidInput(_)
+                | Error::OutOfMemory { .. }
+                | Error::Internal(_)
+                | Error::Training(_),
+            )
+            | NativeFailure::Jni(_) => EXCEPTION_CLASS,
         };
         throw(env, class, &failure.to_string());
         Ok(T::default())

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use jni::objects::{JClass, JObjectArray, JString};
 use jni::sys::jlong;
-use jni::{Env, EnvUnowned};
+use jni::EnvUnowned;
 
-use super::{handles, invalid, NativeResult, ThrowMrbcrException};
+use super::{handles, invalid, string_array, NativeResult, ThrowMrbcrException};
 use mrbcr::model::Model;
 
 /// `static native long loadModel(String path)`: loads a model file and returns its
@@ -108,18 +108,4 @@ pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_libraryVersion<'loc
             Ok(env.new_string(env!("CARGO_PKG_VERSION"))?)
         })
         .resolve::<ThrowMrbcrException>()
-}
-
-/// A Java `String[]` of `texts`.
-fn string_array<'local>(
-    env: &mut Env<'local>,
-    texts: &[&str],
-) -> NativeResult<JObjectArray<'local, JString<'local>>> {
-    let array = JObjectArray::<JString>::new(env, texts.len(), JString::null())?;
-    for (index, text) in texts.iter().enumerate() {
-        let element = env.new_string(text)?;
-        array.set_element(env, index, &element)?;
-        env.delete_local_ref(element);
-    }
-    Ok(array)
 }

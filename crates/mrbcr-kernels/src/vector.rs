@@ -68,34 +68,53 @@ mod x86 {
 
         #[inline(always)]
         unsafe fn splat(value: f32) -> Self {
-            _mm512_set1_ps(value)
+            // SAFETY: the CPU has AVX-512F (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind); no memory is touched.
+            unsafe { _mm512_set1_ps(value) }
         }
 
         #[inline(always)]
         unsafe fn load(src: *const f32) -> Self {
-            _mm512_loadu_ps(src)
+            // SAFETY: the CPU has AVX-512F (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind), and `src` is valid for 16 reads (this method's
+            // contract); the load is unaligned.
+            unsafe { _mm512_loadu_ps(src) }
         }
 
         #[inline(always)]
         unsafe fn store(self, dst: *mut f32) {
-            _mm512_storeu_ps(dst, self)
+            // SAFETY: the CPU has AVX-512F (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind), and `dst` is valid for 16 writes (this
+            // method's contract); the store is unaligned.
+            unsafe { _mm512_storeu_ps(dst, self) }
         }
 
         #[inline(always)]
         unsafe fn mul_add(self, factor: Self, addend: Self) -> Self {
-            _mm512_fmadd_ps(self, factor, addend)
+            // SAFETY: the CPU has AVX-512F (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind); no memory is touched.
+            unsafe { _mm512_fmadd_ps(self, factor, addend) }
         }
 
         #[inline(always)]
         unsafe fn relu(self) -> Self {
-            // MAXPS gives its second operand when either is NaN or both are zero.
-            _mm512_max_ps(self, _mm512_setzero_ps())
+            // SAFETY: the CPU has AVX-512F (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind); no memory is touched.
+            unsafe {
+                // MAXPS gives its second operand when either is NaN or both are zero.
+                _mm512_max_ps(self, _mm512_setzero_ps())
+            }
         }
 
         #[inline(always)]
         unsafe fn and_mask(self, mask: *const u32) -> Self {
-            let mask = _mm512_loadu_si512(mask as *const _);
-            _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(self), mask))
+            // SAFETY: the CPU has AVX-512F (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind), and `mask` is valid for 16 reads (this
+            // method's contract); the load is unaligned.
+            unsafe {
+                let mask = _mm512_loadu_si512(mask as *const _);
+                _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(self), mask))
+            }
         }
     }
 
@@ -106,33 +125,50 @@ mod x86 {
 
         #[inline(always)]
         unsafe fn splat(value: f32) -> Self {
-            _mm256_set1_ps(value)
+            // SAFETY: the CPU has AVX2 and FMA (the trait's contract: the caller holds
+            // a `SimdLevel` of this kind); no memory is touched.
+            unsafe { _mm256_set1_ps(value) }
         }
 
         #[inline(always)]
         unsafe fn load(src: *const f32) -> Self {
-            _mm256_loadu_ps(src)
+            // SAFETY: the CPU has AVX2 and FMA (the trait's contract: the caller holds
+            // a `SimdLevel` of this kind), and `src` is valid for 8 reads (this
+            // method's contract); the load is unaligned.
+            unsafe { _mm256_loadu_ps(src) }
         }
 
         #[inline(always)]
         unsafe fn store(self, dst: *mut f32) {
-            _mm256_storeu_ps(dst, self)
+            // SAFETY: the CPU has AVX2 and FMA (the trait's contract: the caller holds
+            // a `SimdLevel` of this kind), and `dst` is valid for 8 writes (this
+            // method's contract); the store is unaligned.
+            unsafe { _mm256_storeu_ps(dst, self) }
         }
 
         #[inline(always)]
         unsafe fn mul_add(self, factor: Self, addend: Self) -> Self {
-            _mm256_fmadd_ps(self, factor, addend)
+            // SAFETY: the CPU has AVX2 and FMA (the trait's contract: the caller holds
+            // a `SimdLevel` of this kind); no memory is touched.
+            unsafe { _mm256_fmadd_ps(self, factor, addend) }
         }
 
         #[inline(always)]
         unsafe fn relu(self) -> Self {
-            // MAXPS gives its second operand when either is NaN or both are zero.
-            _mm256_max_ps(self, _mm256_setzero_ps())
+            // SAFETY: the CPU has AVX2 and FMA (the trait's contract: the caller holds
+            // a `SimdLevel` of this kind); no memory is touched.
+            unsafe {
+                // MAXPS gives its second operand when either is NaN or both are zero.
+                _mm256_max_ps(self, _mm256_setzero_ps())
+            }
         }
 
         #[inline(always)]
         unsafe fn and_mask(self, mask: *const u32) -> Self {
-            _mm256_and_ps(self, _mm256_loadu_ps(mask as *const f32))
+            // SAFETY: the CPU has AVX2 and FMA (the trait's contract: the caller holds
+            // a `SimdLevel` of this kind), and `mask` is valid for 8 reads (this
+            // method's contract); the load is unaligned.
+            unsafe { _mm256_and_ps(self, _mm256_loadu_ps(mask as *const f32)) }
         }
     }
 }
@@ -149,38 +185,59 @@ mod aarch64 {
 
         #[inline(always)]
         unsafe fn splat(value: f32) -> Self {
-            vdupq_n_f32(value)
+            // SAFETY: the CPU has NEON (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind); no memory is touched.
+            unsafe { vdupq_n_f32(value) }
         }
 
         #[inline(always)]
         unsafe fn load(src: *const f32) -> Self {
-            vld1q_f32(src)
+            // SAFETY: the CPU has NEON (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind), and `src` is valid for 4 reads (this method's
+            // contract); the load is unaligned.
+            unsafe { vld1q_f32(src) }
         }
 
         #[inline(always)]
         unsafe fn store(self, dst: *mut f32) {
-            vst1q_f32(dst, self)
+            // SAFETY: the CPU has NEON (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind), and `dst` is valid for 4 writes (this method's
+            // contract); the store is unaligned.
+            unsafe { vst1q_f32(dst, self) }
         }
 
         #[inline(always)]
         unsafe fn mul_add(self, factor: Self, addend: Self) -> Self {
-            // FMLA: addend + self * factor, rounded once.
-            vfmaq_f32(addend, self, factor)
+            // SAFETY: the CPU has NEON (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind); no memory is touched.
+            unsafe {
+                // FMLA: addend + self * factor, rounded once.
+                vfmaq_f32(addend, self, factor)
+            }
         }
 
         #[inline(always)]
         unsafe fn relu(self) -> Self {
-            // Not FMAX, which returns NaN for a NaN lane: keep the lane where it
-            // compares greater than zero (false for NaN and -0.0), else +0.0. (LLVM
-            // may emit this as FMAXNM, which agrees for every value but a signalling
-            // NaN, and a fused multiply-add never returns one.)
-            let positive = vcgtq_f32(self, vdupq_n_f32(0.0));
-            vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(self), positive))
+            // SAFETY: the CPU has NEON (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind); no memory is touched.
+            unsafe {
+                // Not FMAX, which returns NaN for a NaN lane: keep the lane where it
+                // compares greater than zero (false for NaN and -0.0), else +0.0. (LLVM
+                // may emit this as FMAXNM, which agrees for every value but a signalling
+                // NaN, and a fused multiply-add never returns one.)
+                let positive = vcgtq_f32(self, vdupq_n_f32(0.0));
+                vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(self), positive))
+            }
         }
 
         #[inline(always)]
         unsafe fn and_mask(self, mask: *const u32) -> Self {
-            vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(self), vld1q_u32(mask)))
+            // SAFETY: the CPU has NEON (the trait's contract: the caller holds a
+            // `SimdLevel` of this kind), and `mask` is valid for 4 reads (this method's
+            // contract); the load is unaligned.
+            unsafe {
+                vreinterpretq_f32_u32(vandq_u32(vreinterpretq_u32_f32(self), vld1q_u32(mask)))
+            }
         }
     }
 }

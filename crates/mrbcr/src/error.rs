@@ -61,6 +61,14 @@ pub enum Error {
         /// Bytes the system could give (`MemAvailable` on Linux), if known.
         available: Option<u64>,
     },
+    /// A bug in mrbcr, found and reported instead of a panic: a worker thread that
+    /// ended without delivering its result, a broken internal invariant. The message
+    /// says what; please report it.
+    Internal(String),
+    /// Training cannot go on: the run diverged (a non-finite loss or weight; a lower
+    /// learning rate may help), or its checkpoint is damaged or belongs to another
+    /// run or network. The message names the step, the tensor or the file.
+    Training(String),
 }
 
 /// What is wrong with a model file. See [`Error::ModelFile`].
@@ -179,6 +187,13 @@ impl fmt::Display for Error {
             Error::ImageFile { file, problem } => write!(f, "image file {file}: {problem}"),
             Error::InvalidInput(msg) => write!(f, "invalid input: {msg}"),
             Error::Cancelled => write!(f, "cancelled: no result was produced"),
+            Error::Internal(msg) => {
+                write!(
+                    f,
+                    "internal error (a bug in mrbcr, please report it): {msg}"
+                )
+            }
+            Error::Training(msg) => write!(f, "training failed: {msg}"),
         }
     }
 }

@@ -37,6 +37,7 @@ from ._errors import (
     MrbcrIOError,
     NullParameterError,
     OutOfMemoryError,
+    TrainingError,
 )
 from ._ffi import lib
 from ._handle import SharedHandle
@@ -56,6 +57,7 @@ __all__ = [
     "OUTPUT_RANGES",
     "OutOfMemoryError",
     "PIXEL_DTYPES",
+    "TrainingError",
     "abi_version",
     "deconvolve",
     "deconvolve_defaults",
@@ -280,15 +282,26 @@ def _as_stack(array: np.ndarray, what: str) -> np.ndarray:
     )
 
 
+class _LibraryDefault:
+    """The default of an argument whose ``None`` means something else (or is refused):
+    not given, the library's default is kept (no setter is called)."""
+
+    def __repr__(self) -> str:
+        return "<the library's default>"
+
+
+_LIBRARY_DEFAULT = _LibraryDefault()
+
+
 def deconvolve(
     model: Model,
     image: np.ndarray,
     *,
     tile: Optional[int] = None,
     overlap: Optional[int] = None,
-    normalization: str = "percentile",
-    output_range: str = "input",
-    threads: int = 0,
+    normalization: Optional[str] = None,
+    output_range: Optional[str] = None,
+    threads: int = _LIBRARY_DEFAULT,  # type: ignore[assignment]
     memory_limit: Optional[int] = None,
     dtype: Optional[np.dtype] = None,
     out: Optional[np.ndarray] = None,
@@ -303,7 +316,8 @@ def deconvolve(
     (``percentile``, ``percentile:LOW:HIGH``, ``minmax``, ``per-tile-minmax``,
     ``none``), ``output_range`` (``input``: in the input's intensities; ``normalized``:
     the network's own range, float outputs only), ``threads`` (0 = every core; at
-    most 4 per core), ``memory_limit`` (bytes the tiles' work may take; fewer tiles
+    most 4 per core; not given: the library's default; ``None`` is refused),
+    ``memory_limit`` (bytes the tiles' work may take; fewer tiles
     run at once, same result; a run that cannot fit raises :class:`OutOfMemoryError`,
     a MemoryError, before it starts).
 
@@ -326,10 +340,14 @@ def deconvolve(
     """
     tile = None if tile is None else _args.size(tile, "tile")
     overlap = None if overlap is None else _args.size(overlap, "overlap")
-    threads = _args.threads(threads)
+    threads = None if threads is _LIBRARY_DEFAULT else _args.threads(threads)
     memory_limit = None if memory_limit is None else _args.u64(memory_limit, "memory_limit")
-    normalization_text = _args.text(normalization, "normalization")
-    if not isinstance(output_range, str) or output_range not in _OUTPUT_RANGES:
+    normalization_text = (
+        None if normalization is None else _args.text(normalization, "normalization")
+    )
+    if output_range is not None and (
+        not isinstance(output_range, str) or output_range not in _OUTPUT_RANGES
+    ):
         raise InvalidInputError(
             2, f"invalid input: unknown output range '{output_range}': expected input or normalized"
         )
@@ -374,9 +392,12 @@ def deconvolve(
                 lib.mrbcr_options_set_tile(options, tile)
             if overlap is not None:
                 lib.mrbcr_options_set_overlap(options, overlap)
-            lib.mrbcr_options_set_normalization(options, normalization_text)
-            lib.mrbcr_options_set_output_range(options, _OUTPUT_RANGES[output_range])
-            lib.mrbcr_options_set_threads(options, threads)
+            if normalization_text is not None:
+                lib.mrbcr_options_set_normalization(options, normalization_text)
+            if output_range is not None:
+                lib.mrbcr_options_set_output_range(options, _OUTPUT_RANGES[output_range])
+            if threads is not None:
+                lib.mrbcr_options_set_threads(options, threads)
             if memory_limit is not None:
                 lib.mrbcr_options_set_memory_limit(options, memory_limit)
             with model._use() as handle:

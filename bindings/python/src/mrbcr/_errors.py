@@ -39,11 +39,17 @@ class CancelledError(MrbcrError):
 
 
 class InternalError(MrbcrError):
-    """MRBCR_STATUS_PANIC: a bug in mrbcr (please report it)."""
+    """MRBCR_STATUS_PANIC or MRBCR_STATUS_INTERNAL: a bug in mrbcr (please report it)."""
 
 
 class ImageFileError(MrbcrError):
     """MRBCR_STATUS_IMAGE_FILE: an image file could not be read or written."""
+
+
+class TrainingError(MrbcrError):
+    """MRBCR_STATUS_TRAINING: training cannot go on: the run diverged (a lower learning
+    rate may help), or the checkpoint to resume is damaged, of another network or of a
+    run with other settings."""
 
 
 class OutOfMemoryError(MrbcrError, MemoryError):
@@ -66,6 +72,8 @@ ERRORS = {
     7: InternalError,
     8: ImageFileError,
     9: OutOfMemoryError,
+    10: InternalError,
+    11: TrainingError,
 }
 
 

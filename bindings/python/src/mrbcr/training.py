@@ -192,7 +192,9 @@ _SETTINGS_DOC = """
     stops the run (:class:`CancelledError`; its checkpoint is saved, so ``resume=True``
     continues it), and an exception raised in it stops the run and is re-raised here.
     Ctrl-C (in the main thread) stops the run after the step in progress, with its
-    checkpoint saved, and raises KeyboardInterrupt.
+    checkpoint saved, and raises KeyboardInterrupt. A run that diverges, or a checkpoint
+    that cannot be resumed (damaged, of another network, of other settings), raises
+    :class:`TrainingError`.
 
     Integers and paths the C types cannot hold (negative counts, values beyond 64
     bits, a NUL character in a path) raise :class:`InvalidInputError` naming the

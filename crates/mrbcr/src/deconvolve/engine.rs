@@ -384,7 +384,7 @@ impl<T: Pixel> Jobs<'_, T> {
         let mut done = 0;
         while done < total {
             let (i, result) = receiver.recv().map_err(|_| {
-                Error::InvalidInput("internal error: a worker thread stopped unexpectedly".into())
+                Error::Internal("a worker thread stopped without delivering its tile".into())
             })?;
             pending.insert(i, result?);
             while let Some(z) = pending.remove(&done) {

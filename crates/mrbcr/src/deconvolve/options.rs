@@ -41,6 +41,28 @@ impl Normalization {
         high: 99.8,
     };
 
+    /// One normalisation of each kind, in the order front ends offer them (the
+    /// default's kind first): their [`name`](Normalization::name)s are the vocabulary
+    /// of every front end (`--norm`, the C ABI's text, Python, the Fiji plugin's choice).
+    pub const KINDS: [Normalization; 4] = [
+        Normalization::DEFAULT_PERCENTILE,
+        Normalization::MinMax,
+        Normalization::PerTileMinMax,
+        Normalization::None,
+    ];
+
+    /// The name of this normalisation's kind, without parameters: `percentile`,
+    /// `minmax`, `per-tile-minmax` or `none`; each parses back to its kind (with the
+    /// default percentiles for `percentile`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Normalization::Percentile { .. } => "percentile",
+            Normalization::MinMax => "minmax",
+            Normalization::PerTileMinMax => "per-tile-minmax",
+            Normalization::None => "none",
+        }
+    }
+
     /// The shortest textual form that parses back to this normalisation: `percentile`
     /// for [`Normalization::DEFAULT_PERCENTILE`], otherwise what `Display` writes.
     pub fn short_form(&self) -> String {
@@ -78,9 +100,9 @@ impl fmt::Display for Normalization {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Normalization::Percentile { low, high } => write!(f, "percentile:{low}:{high}"),
-            Normalization::MinMax => write!(f, "minmax"),
-            Normalization::PerTileMinMax => write!(f, "per-tile-minmax"),
-            Normalization::None => write!(f, "none"),
+            Normalization::MinMax | Normalization::PerTileMinMax | Normalization::None => {
+                f.write_str(self.name())
+            }
         }
     }
 }
@@ -97,13 +119,12 @@ impl FromStr for Normalization {
                  minmax, per-tile-minmax or none"
             ))
         };
-        let n = match s.trim() {
-            "percentile" => Normalization::DEFAULT_PERCENTILE,
-            "minmax" => Normalization::MinMax,
-            "per-tile-minmax" => Normalization::PerTileMinMax,
-            "none" => Normalization::None,
-            other => {
-                let rest = other.strip_prefix("percentile:").ok_or_else(bad)?;
+        let text = s.trim();
+        let named = Normalization::KINDS.into_iter().find(|n| n.name() == text);
+        let n = match named {
+            Some(kind) => kind,
+            None => {
+                let rest = text.strip_prefix("percentile:").ok_or_else(bad)?;
                 let (low, high) = rest.split_once(':').ok_or_else(bad)?;
                 let number = |v: &str| {
                     v.trim().parse::<f64>().map_err(|_| {
@@ -266,6 +287,16 @@ mod tests {
             "percentile".parse::<Normalization>().unwrap(),
             Normalization::DEFAULT_PERCENTILE
         );
+    }
+
+    #[test]
+    fn each_kind_s_name_parses_back_to_it() {
+        let names: Vec<&str> = Normalization::KINDS.iter().map(|n| n.name()).collect();
+        assert_eq!(names, ["percentile", "minmax", "per-tile-minmax", "none"]);
+        for kind in Normalization::KINDS {
+            assert_eq!(kind.name().parse::<Normalization>().unwrap(), kind);
+        }
+        assert_eq!(Normalization::KINDS[0], Normalization::default());
     }
 
     #[test]

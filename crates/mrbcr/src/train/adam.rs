@@ -75,8 +75,9 @@ impl Adam {
     /// Applies one update with `gradients` to `weights`.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] if the gradients or the moments do not match the
-    /// weights' tensors, or an updated weight is not finite (training diverged).
+    /// [`Error::Training`] if the gradients or the moments do not match the weights'
+    /// tensors (a checkpoint of another network), or an updated weight is not finite
+    /// (the run diverged).
     pub fn update(&mut self, weights: &mut Weights, gradients: &Gradients) -> Result<()> {
         let shapes_match = self.m.len() == weights.tensors().len()
             && self
@@ -85,8 +86,9 @@ impl Adam {
                 .zip(weights.tensors().values())
                 .all(|(m, t)| m.len() == t.data.len());
         if !gradients.matches(weights) || !shapes_match {
-            return Err(Error::InvalidInput(
-                "the optimiser state does not match the network's weights".into(),
+            return Err(Error::Training(
+                "the optimiser state does not match the network's weights (a checkpoint of another network?)"
+                    .into(),
             ));
         }
         let c = self.config;
@@ -109,8 +111,9 @@ impl Adam {
                 *wi -= alpha * *mi / (vi.sqrt() + eps);
             }
             if w.iter().any(|x| !x.is_finite()) {
-                return Err(Error::InvalidInput(format!(
-                    "training diverged: tensor {name} has non-finite values after step {}",
+                return Err(Error::Training(format!(
+                    "the run diverged: tensor {name} has non-finite values after step {} \
+                     (a lower learning rate may help)",
                     self.step + 1
                 )));
             }

@@ -47,8 +47,9 @@ pub struct TrainState {
     pub fingerprint: String,
 }
 
+/// An [`Error::Training`] saying that `path` is not a usable checkpoint, and why.
 fn state_error(path: &Path, what: impl std::fmt::Display) -> Error {
-    Error::InvalidInput(format!(
+    Error::Training(format!(
         "{} is not a valid training checkpoint: {what}",
         path.display()
     ))
@@ -77,7 +78,7 @@ pub fn save_checkpoint(dir: &Path, state: &TrainState, metadata: &ModelMetadata)
         .iter()
         .map(|(n, shape, b)| TensorView::new(Dtype::F32, shape.clone(), b).map(|v| (n.as_str(), v)))
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::InvalidInput(format!("encoding the optimiser state: {e}")))?;
+        .map_err(|e| Error::Internal(format!("encoding the optimiser state: {e}")))?;
     let c = state.adam.config;
     let meta: HashMap<String, String> = [
         ("step", state.adam.step.to_string()),
@@ -94,7 +95,7 @@ pub fn save_checkpoint(dir: &Path, state: &TrainState, metadata: &ModelMetadata)
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let bytes = safetensors::serialize(views, Some(meta))
-        .map_err(|e| Error::InvalidInput(format!("encoding the optimiser state: {e}")))?;
+        .map_err(|e| Error::Internal(format!("encoding the optimiser state: {e}")))?;
     write_atomically(&dir.join(STATE_FILE), &bytes)?;
     let mut metadata = metadata.clone();
     metadata
@@ -106,15 +107,19 @@ pub fn save_checkpoint(dir: &Path, state: &TrainState, metadata: &ModelMetadata)
 /// Loads the checkpoint of `dir`, or `None` if it has none.
 ///
 /// # Errors
-/// [`Error::Io`] if a file cannot be read; [`Error::InvalidInput`] if the files are not
-/// a consistent checkpoint (missing sidecar or weights, unreadable values, different
-/// steps); model-file errors.
+/// [`Error::Io`] if a file cannot be read; [`Error::Training`] if the files are not a
+/// consistent checkpoint of this network (weights of another architecture or a
+/// damaged weights file, unreadable values, moments of the wrong size, different
+/// steps).
 pub fn load_checkpoint(dir: &Path) -> Result<Option<TrainState>> {
     let (state_path, weights_path) = (dir.join(STATE_FILE), dir.join(WEIGHTS_FILE));
     if !state_path.exists() && !weights_path.exists() {
         return Ok(None);
     }
-    let (weights, model_meta) = load_model(&weights_path)?;
+    let (weights, model_meta) = load_model(&weights_path).map_err(|e| match e {
+        Error::ModelFile { .. } => state_error(&weights_path, e),
+        other => other,
+    })?;
     let bytes = std::fs::read(&state_path).map_err(|e| Error::io(&state_path, e))?;
     let (_, header) =
         SafeTensors::read_metadata(&bytes).map_err(|e| state_error(&state_path, e))?;

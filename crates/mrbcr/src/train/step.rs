@@ -75,10 +75,17 @@ pub fn batch_gradients(network: &TrainNetwork, batch: &[Sample]) -> Result<(f64,
 /// batch's mean loss before the update.
 ///
 /// # Errors
-/// As [`batch_gradients`] and [`Adam::update`].
+/// As [`batch_gradients`] and [`Adam::update`]; [`Error::Training`] if the batch's
+/// loss is not finite (the run diverged; the weights are then left as they were).
 pub fn train_step(weights: &mut Weights, adam: &mut Adam, batch: &[Sample]) -> Result<f64> {
     let network = TrainNetwork::new(weights);
     let (loss, gradients) = batch_gradients(&network, batch)?;
+    if !loss.is_finite() {
+        return Err(Error::Training(format!(
+            "the run diverged: the loss of step {} is {loss} (a lower learning rate may help)",
+            adam.step + 1
+        )));
+    }
     adam.update(weights, &gradients)?;
     Ok(loss)
 }

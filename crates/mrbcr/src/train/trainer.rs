@@ -396,8 +396,9 @@ fn model_metadata(
 /// `model.safetensors` is written, and the run returns [`Error::Cancelled`].
 ///
 /// # Errors
-/// [`Error::InvalidInput`] for unusable settings, an existing checkpoint without
-/// `resume` (or a checkpoint of a run with other settings), or a diverging run;
+/// [`Error::InvalidInput`] for unusable settings or an existing checkpoint without
+/// `resume`; [`Error::Training`] for a diverging run or a checkpoint that cannot be
+/// resumed (damaged, of another network, or of a run with other settings);
 /// [`Error::Cancelled`] if `log` returned `false`; [`Error::Io`] and model-file errors
 /// for files that cannot be written or read.
 pub fn train(
@@ -414,7 +415,7 @@ pub fn train(
     let mut state = match load_checkpoint(dir)? {
         Some(state) if resume => {
             if state.fingerprint != fingerprint {
-                return Err(Error::InvalidInput(format!(
+                return Err(Error::Training(format!(
                     "the checkpoint in {} comes from a run with other settings:\n  it: {}\n  now: {}",
                     dir.display(),
                     state.fingerprint,

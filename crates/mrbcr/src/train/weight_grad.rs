@@ -216,9 +216,14 @@ unsafe fn correlate<const TB: usize, const OB: usize>(
     let mut a = *acc;
     let mut q = 0;
     while q < count {
-        let dv: [[f32; LANES]; OB] = d.map(|p| p.add(q).cast::<[f32; LANES]>().read_unaligned());
+        // SAFETY: `q + LANES <= count` (`count` is a multiple of LANES), and every
+        // pointer is valid for `count` reads (this function's contract); the reads are
+        // unaligned.
+        let dv: [[f32; LANES]; OB] =
+            d.map(|p| unsafe { p.add(q).cast::<[f32; LANES]>().read_unaligned() });
         for (at, &xp) in a.iter_mut().zip(&x) {
-            let xv = xp.add(q).cast::<[f32; LANES]>().read_unaligned();
+            // SAFETY: as for `dv` above.
+            let xv = unsafe { xp.add(q).cast::<[f32; LANES]>().read_unaligned() };
             for (ao, dvo) in at.iter_mut().zip(&dv) {
                 for l in 0..LANES {
                     ao[l] = xv[l].mul_add(dvo[l], ao[l]);
@@ -242,7 +247,9 @@ unsafe fn correlate_avx512<const TB: usize, const OB: usize>(
     count: usize,
     acc: &mut Acc<TB, OB>,
 ) {
-    correlate(x, d, count, acc)
+    // SAFETY: this function's contract is `correlate`'s, which it passes on unchanged
+    // (the instruction set it adds is what this wrapper is compiled for).
+    unsafe { correlate(x, d, count, acc) }
 }
 
 /// [`correlate`] compiled for AVX2 with FMA.
@@ -257,5 +264,7 @@ unsafe fn correlate_avx2<const TB: usize, const OB: usize>(
     count: usize,
     acc: &mut Acc<TB, OB>,
 ) {
-    correlate(x, d, count, acc)
+    // SAFETY: this function's contract is `correlate`'s, which it passes on unchanged
+    // (the instruction set it adds is what this wrapper is compiled for).
+    unsafe { correlate(x, d, count, acc) }
 }

@@ -6,10 +6,15 @@ import java.util.Locale;
 /**
  * What the "Deconvolve (m-rBCR)" command is asked to do: a plain value class, filled by
  * {@link DeconvolveDialog} (or by a program) and read by {@link DeconvolveRunner}. The
- * defaults are the library's.
+ * defaults are the library's, asked from the native library ({@link LibraryDefaults}), so
+ * creating options loads it.
  */
 public final class DeconvolveOptions {
-    /** How pixel values are scaled for the network; the names are the library's. */
+    /**
+     * How pixel values are scaled for the network; the names are the library's (its
+     * {@code Normalization::name}s: a test checks them against {@link
+     * LibraryDefaults#NORMALIZATIONS}, so a name changed in the core fails the build here).
+     */
     public enum Normalization {
         /** The low and high percentiles of each plane map to 0 and 1. */
         PERCENTILE("percentile"),
@@ -41,7 +46,16 @@ public final class DeconvolveOptions {
                 }
             }
             throw new IllegalArgumentException(
-                    "unknown normalization '" + text + "': expected percentile, minmax, per-tile-minmax or none");
+                    "unknown normalization '" + text + "': expected " + choices(values()));
+        }
+
+        /** The names as a message lists them: {@code percentile, minmax, ... or none}. */
+        private static String choices(Normalization[] all) {
+            StringBuilder list = new StringBuilder();
+            for (int i = 0; i < all.length; i++) {
+                list.append(i == 0 ? "" : i == all.length - 1 ? " or " : ", ").append(all[i].text);
+            }
+            return list.toString();
         }
     }
 
@@ -80,17 +94,17 @@ public final class DeconvolveOptions {
     /** The model file ({@code .safetensors}); empty for the model bundled in the library. */
     public String modelPath = "";
     /** The normalisation. */
-    public Normalization normalization = Normalization.PERCENTILE;
+    public Normalization normalization = Normalization.fromText(LibraryDefaults.NORMALIZATION);
     /** Lower percentile, with {@link Normalization#PERCENTILE}. */
-    public double lowPercentile = 1.0;
+    public double lowPercentile = LibraryDefaults.LOW_PERCENTILE;
     /** Upper percentile, with {@link Normalization#PERCENTILE}. */
-    public double highPercentile = 99.8;
+    public double highPercentile = LibraryDefaults.HIGH_PERCENTILE;
     /** Tile side (a multiple of 4, at least 32), or 0 for each whole plane at once. */
-    public int tile = 512;
+    public int tile = LibraryDefaults.TILE;
     /** Pixels shared by neighbouring tiles. */
-    public int overlap = 128;
+    public int overlap = LibraryDefaults.OVERLAP;
     /** Worker threads, 0 for all cores. */
-    public int threads = 0;
+    public int threads = LibraryDefaults.THREADS;
     /** The result's pixel type. */
     public OutputType outputType = OutputType.FLOAT32;
     /** Only the displayed plane of a stack, rather than every channel, slice and frame. */

@@ -55,30 +55,35 @@ public final class DeconvolveScijavaCommand extends ContextCommand {
             description = "Empty: the default model bundled with mrbcr")
     private File model;
 
+    // The defaults below are the library's (LibraryDefaults, asked from the native library
+    // when the command is created), not copies. The choices of an annotation must be
+    // compile-time constants, so the normalisation names are written out there; a test
+    // (LibraryDefaultsTest) checks them against the library's names.
+
     /** How each plane is scaled for the network: {@link DeconvolveOptions.Normalization}'s names. */
     @Parameter(label = "Normalization", choices = {"percentile", "minmax", "per-tile-minmax", "none"},
             persist = false)
-    private String normalization = "percentile";
+    private String normalization = LibraryDefaults.NORMALIZATION;
 
     /** Lower percentile, with percentile normalisation. */
     @Parameter(label = "Low percentile", min = "0", max = "100", persist = false)
-    private double lowPercentile = 1.0;
+    private double lowPercentile = LibraryDefaults.LOW_PERCENTILE;
 
     /** Upper percentile, with percentile normalisation. */
     @Parameter(label = "High percentile", min = "0", max = "100", persist = false)
-    private double highPercentile = 99.8;
+    private double highPercentile = LibraryDefaults.HIGH_PERCENTILE;
 
     /** Tile side in pixels (a multiple of 4, at least 32), or 0 for each whole plane. */
     @Parameter(label = "Tile size (pixels; 0 = whole plane)", min = "0", persist = false)
-    private int tile = 512;
+    private int tile = LibraryDefaults.TILE;
 
     /** Pixels shared by neighbouring tiles. */
     @Parameter(label = "Overlap (pixels)", min = "0", persist = false)
-    private int overlap = 128;
+    private int overlap = LibraryDefaults.OVERLAP;
 
     /** Worker threads, 0 for all cores. */
     @Parameter(label = "Threads (0 = all cores)", min = "0", persist = false)
-    private int threads = 0;
+    private int threads = LibraryDefaults.THREADS;
 
     /** The result's pixel type: {@link DeconvolveOptions.OutputType}'s names. */
     @Parameter(label = "Output type", choices = {"32-bit float", "same as input"}, persist = false)

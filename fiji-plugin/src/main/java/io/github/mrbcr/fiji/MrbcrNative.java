@@ -28,6 +28,14 @@ final class MrbcrNative {
     static native String libraryVersion();
 
     /**
+     * The core's deconvolution defaults as key, value, key, value, ...: {@code tile},
+     * {@code overlap}, {@code normalization}, {@code low_percentile}, {@code high_percentile},
+     * {@code threads}, {@code normalizations} (every name, comma-separated). Read through
+     * {@link LibraryDefaults}.
+     */
+    static native String[] deconvolveDefaults();
+
+    /**
      * Deconvolves planes of {@code width * height} pixels. Bit depths: 8 ({@code byte[]},
      * unsigned), 16 ({@code short[]}, unsigned), 32 ({@code float[]}). {@code progress}
      * may be null.

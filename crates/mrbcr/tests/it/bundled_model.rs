@@ -4,9 +4,6 @@
 //! training, that bright puncta stay peaks, and that it restores simulated widefield
 //! images (a held-out seed, not the training's).
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use mrbcr::classical::psf::{born_wolf_psf, PsfParams};
 use mrbcr::classical::{planes_to_stack, richardson_lucy, stack_planes, RichardsonLucyParams};
 use mrbcr::simulate::real::benchmark::benchmark_cases;
@@ -136,7 +133,7 @@ fn the_bundled_model_restores_held_out_simulated_images_better_than_richardson_l
 fn the_bundled_model_improves_held_out_real_specimens_and_harms_none_much() {
     let images = RealImageList::parse(BENCHMARK_LIST, "benchmark list")
         .unwrap()
-        .load(&common::real_sharp_dir())
+        .load(&crate::common::real_sharp_dir())
         .unwrap();
     let cases = benchmark_cases(&images, 2024).unwrap();
     assert_eq!(cases.len(), 30);

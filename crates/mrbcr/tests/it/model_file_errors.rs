@@ -1,13 +1,10 @@
 //! The model file: a round trip, and every way a file can be broken giving its exact
 //! [`ModelFileProblem`] with a message that names the file and the tensor.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use common::*;
+use crate::common::*;
 use mrbcr::formats::model_file::{
     load_model, model_to_bytes, read_model, save_model, weights_checksum, ModelMetadata,
     FORMAT_VERSION,
@@ -437,6 +434,8 @@ fn files_that_cannot_be_models_are_refused_before_they_are_read() {
         not_safetensors(std::path::Path::new("/dev/zero"), "not a regular file");
         let fifo = dir.join("pipe");
         let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: `c` is a NUL-terminated path that lives across the call; mkfifo only
+        // reads it.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         not_safetensors(&fifo, "not a regular file");
     }

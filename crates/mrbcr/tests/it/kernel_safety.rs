@@ -75,7 +75,7 @@ fn a_level_is_only_what_the_cpu_supports() {
     }
     assert!(supported.contains(&SimdLevel::detect()));
     // NEON is part of every aarch64 CPU: the comparisons with the scalar reference
-    // (tests/kernels.rs, tests/determinism.rs) run it there, under qemu-aarch64 in CI.
+    // (the kernels and determinism modules) run it there, under qemu-aarch64 in CI.
     #[cfg(target_arch = "aarch64")]
     assert_eq!(best.kind(), SimdKind::Neon);
     #[cfg(target_arch = "x86_64")]

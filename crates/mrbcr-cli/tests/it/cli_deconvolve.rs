@@ -2,9 +2,6 @@
 //! as the library, metadata kept, and every bad input refused with its message and
 //! without touching the input or leaving a partial output.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -21,7 +18,7 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// The official model written as a model file in `dir`.
 fn model_file(dir: &Path) -> PathBuf {
-    let (weights, meta) = import_tf_checkpoint(&common::ckpt_prefix()).unwrap();
+    let (weights, meta) = import_tf_checkpoint(&crate::common::ckpt_prefix()).unwrap();
     let path = dir.join("official.safetensors");
     save_model(&path, &weights, &meta).unwrap();
     path
@@ -43,8 +40,8 @@ fn stderr(o: &Output) -> String {
 fn write_input(dir: &Path) -> (PathBuf, ImageStack, TiffMetadata) {
     let (w, h) = (300, 200);
     let values: Vec<u16> = [
-        common::structured_image(h, w, 1),
-        common::structured_image(h, w, 2),
+        crate::common::structured_image(h, w, 1),
+        crate::common::structured_image(h, w, 2),
     ]
     .concat()
     .iter()

@@ -2,12 +2,9 @@
 //! results against untiled ones (convergence, default deviation, seams), sizes and
 //! pixel types, stacks, threads, normalisation, progress, cancellation, bad input.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::sync::OnceLock;
 
-use common::*;
+use crate::common::*;
 use mrbcr::network::Workspace;
 use mrbcr::*;
 use ndarray::{Array2, ArrayD, Ix4};

@@ -4,9 +4,6 @@
 //! float32 rounding swallows it: a change of 1 is seen up to (154, 229), a change of
 //! 1000 up to (167, 247); the derived radius is the exact bound in real arithmetic.)
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use mrbcr::formats::tf_import::import_tf_checkpoint;
 use mrbcr::network::spec::receptive_field_radius;
 use mrbcr::network::{Network, Workspace};
@@ -15,7 +12,7 @@ use ndarray::Array2;
 
 #[test]
 fn one_pixel_changes_outputs_exactly_within_the_receptive_field() {
-    let (weights, _) = import_tf_checkpoint(&common::ckpt_prefix()).unwrap();
+    let (weights, _) = import_tf_checkpoint(&crate::common::ckpt_prefix()).unwrap();
     let mut rng = SplitMix64::new(12);
     let net = Network::new(&weights);
     let (ry, rx) = receptive_field_radius();

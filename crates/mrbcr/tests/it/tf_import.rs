@@ -10,12 +10,9 @@
 //! Besides the 296 float32 model tensors the bundle holds `_CHECKPOINTABLE_OBJECT_GRAPH`
 //! (string, scalar) and `save_counter` (int64, scalar); the header says producer 1.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::common::*;
 use mrbcr::formats::crc32c;
 use mrbcr::formats::tf_bundle::{DataType, TfBundle};
 use mrbcr::formats::tf_import::{

@@ -84,6 +84,8 @@ fn planted_symlinks_are_not_followed() {
 /// A FIFO at `path`.
 fn fifo(path: &Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a NUL-terminated path that lives across the call; mkfifo only
+    // reads it.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
 }
 
@@ -92,6 +94,8 @@ fn fifo(path: &Path) {
 fn null_device(dir: &Path) -> PathBuf {
     let path = dir.join("null");
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a NUL-terminated path that lives across the call; mknod only
+    // reads it.
     let made = unsafe { libc::mknod(c.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) };
     if made == 0 {
         path

@@ -21,9 +21,6 @@
 //! header at the token limit, a prefix-compression bomb) are checked against the
 //! documented bounds.
 
-#[path = "../../../tests/common/mod.rs"]
-mod common;
-
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::ops::Range;
@@ -31,7 +28,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use mrbcr::formats::crc32c;
 use mrbcr::formats::model_file::{model_to_bytes, read_model, ModelMetadata, MAX_HEADER_TOKENS};
 use mrbcr::formats::tf_bundle::{TfBundle, MAX_INDEX_EXPANSION};
@@ -65,8 +62,12 @@ fn note(delta: isize) {
     });
 }
 
+// SAFETY: every method hands its request to the system allocator unchanged and returns
+// its answer; the counting only touches thread-locals and never allocates.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's `layout` has a non-zero size (GlobalAlloc's contract),
+        // passed on unchanged.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
             note(layout.size() as isize);
@@ -75,6 +76,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as in `alloc`.
         let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() {
             note(layout.size() as isize);
@@ -83,11 +85,15 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by this allocator, i.e. by System, with `layout`
+        // (GlobalAlloc's contract).
         unsafe { System.dealloc(ptr, layout) };
         note(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr`, `layout` and `new_size` meet GlobalAlloc's contract, passed on
+        // unchanged to System, which allocated `ptr`.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             note(new_size as isize - layout.size() as isize);
