@@ -8,6 +8,7 @@ mod common;
 mod cli;
 mod cli_classical;
 mod cli_deconvolve;
+mod cli_interop;
 mod cli_signals;
 mod cli_stream_memory;
 mod tiff_hostile;
