@@ -1,5 +1,5 @@
-//! Numerical kernels over planar feature maps ([`layout`]): convolution ([`conv`]) and
-//! resampling ([`resize`]).
+//! Numerical kernels over planar feature maps ([`layout`]): convolution ([`conv`], and
+//! [`winograd`] for 3x3 kernels) and resampling ([`resize`]).
 //!
 //! Every kernel has a scalar reference and SIMD versions (AVX-512 and AVX2+FMA on
 //! x86-64, NEON on aarch64) chosen at run time, each written once over the vector
@@ -16,8 +16,8 @@
 pub mod conv;
 pub mod layout;
 pub mod resize;
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod vector;
+pub mod winograd;
 
 use std::sync::OnceLock;
 

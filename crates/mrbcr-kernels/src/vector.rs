@@ -1,6 +1,7 @@
 //! The few vector operations the SIMD kernels are written in, for each instruction set:
 //! AVX-512F (`__m512`, 16 lanes), AVX2 with FMA (`__m256`, 8 lanes) and NEON
-//! (`float32x4_t`, 4 lanes). A kernel body is written once, generic over [`F32Vector`]
+//! (`float32x4_t`, 4 lanes), and for the portable one-lane `f32` (the scalar reference
+//! of kernels written only once). A kernel body is written once, generic over [`F32Vector`]
 //! and `#[inline(always)]`, and compiled for each set by a thin `#[target_feature]`
 //! wrapper (the pattern of RustFFT's `AvxVector`): the operations inline into the
 //! wrapper, which enables the instructions they need.
@@ -54,6 +55,45 @@ pub(crate) trait F32Vector: Copy {
     /// # Safety
     /// See the trait, and `mask` must be valid for `LANES` reads.
     unsafe fn and_mask(self, mask: *const u32) -> Self;
+}
+
+// One lane, portable: the operations' scalar definitions.
+impl F32Vector for f32 {
+    const LANES: usize = 1;
+
+    #[inline(always)]
+    unsafe fn splat(value: f32) -> Self {
+        value
+    }
+
+    #[inline(always)]
+    unsafe fn load(src: *const f32) -> Self {
+        src.read_unaligned()
+    }
+
+    #[inline(always)]
+    unsafe fn store(self, dst: *mut f32) {
+        dst.write_unaligned(self)
+    }
+
+    #[inline(always)]
+    unsafe fn mul_add(self, factor: Self, addend: Self) -> Self {
+        f32::mul_add(self, factor, addend)
+    }
+
+    #[inline(always)]
+    unsafe fn relu(self) -> Self {
+        if self > 0.0 {
+            self
+        } else {
+            0.0
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn and_mask(self, mask: *const u32) -> Self {
+        f32::from_bits(self.to_bits() & mask.read_unaligned())
+    }
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -14,9 +14,10 @@ use ndarray::{Array2, Array3, ArrayView2, ArrayView3};
 use super::spec::{self, LayerSpec, SCALES};
 use super::weights::Weights;
 use crate::error::{Error, Result};
-use crate::kernels::conv::{conv2d, ConvWeights};
+use crate::kernels::conv::{conv2d, dense_chain, ConvWeights};
 use crate::kernels::layout::{AlignedBuf, FeatureMap, PlaneGeometry};
 use crate::kernels::resize::{resize_bilinear, subsample};
+use crate::kernels::winograd::{conv3x3, WinogradWeights};
 use crate::kernels::SimdLevel;
 
 /// Channels of the map holding one inverse block's RDB activations (see module doc).
@@ -28,8 +29,8 @@ const RDB_T_START: usize = spec::RDB_BLOCKS * spec::RDB_FILTERS;
 /// layers each (a1, b1, a2, b2, a3, b3, fuse).
 #[derive(Debug, Clone)]
 struct InverseBlock {
-    conv1d: Vec<ConvWeights>,
-    rdbs: Vec<Vec<ConvWeights>>,
+    conv1d: Vec<PackedLayer>,
+    rdbs: Vec<Vec<PackedLayer>>,
 }
 
 /// An m-rBCR network ready to run: weights packed for the kernels. Immutable, so one
@@ -39,11 +40,53 @@ pub struct Network {
     simd: SimdLevel,
     /// MLP_s per scale index (0: full, 1: half, 2: quarter resolution).
     mlp: [Vec<ConvWeights>; 3],
-    fusion_a: [ConvWeights; 2],
-    head_y: [ConvWeights; 3],
+    fusion_a: [PackedLayer; 2],
+    head_y: [PackedLayer; 3],
     inverse: [InverseBlock; 3],
-    fusion_b: [ConvWeights; 2],
-    head_z: [ConvWeights; 3],
+    fusion_b: [PackedLayer; 2],
+    head_z: [PackedLayer; 3],
+}
+
+/// One layer's weights, packed for the algorithm that runs it: Winograd F(4, 3) for
+/// the 3x3 layers where it is faster (the fusion blocks' and the residual dense blocks'
+/// first layers, see [`WinogradWeights::pays_off`]), the direct convolution for the
+/// others.
+#[derive(Debug, Clone)]
+enum PackedLayer {
+    Direct(ConvWeights),
+    Winograd(WinogradWeights),
+}
+
+impl PackedLayer {
+    fn c_out(&self) -> usize {
+        match self {
+            PackedLayer::Direct(w) => w.c_out(),
+            PackedLayer::Winograd(w) => w.c_out(),
+        }
+    }
+
+    /// Multiply-adds per output pixel, counted for the direct convolution.
+    fn macs_per_pixel(&self) -> usize {
+        match self {
+            PackedLayer::Direct(w) => w.macs_per_pixel(),
+            PackedLayer::Winograd(w) => w.macs_per_pixel(),
+        }
+    }
+
+    /// Convolves `inputs` into `out` (see [`conv2d`]).
+    fn run(
+        &self,
+        level: SimdLevel,
+        g: &PlaneGeometry,
+        inputs: &[&[f32]],
+        out: &mut [f32],
+        relu: bool,
+    ) {
+        match self {
+            PackedLayer::Direct(w) => conv2d(level, g, inputs, w, out, relu),
+            PackedLayer::Winograd(w) => conv3x3(level, g, inputs, w, out, relu),
+        }
+    }
 }
 
 /// The outputs of one forward pass.
@@ -124,12 +167,22 @@ impl Workspace {
 /// `xi4`, `x42`, ...).
 pub type Trace<'a> = &'a mut dyn FnMut(&str, ArrayView3<f32>);
 
-fn packed(weights: &Weights, layer: &LayerSpec) -> ConvWeights {
+fn direct(weights: &Weights, layer: &LayerSpec) -> ConvWeights {
     let (kernel, bias) = weights.layer(layer);
     ConvWeights::from_hwio(layer.hwio(), kernel, bias)
 }
 
-fn pair(weights: &Weights, layers: [LayerSpec; 2]) -> [ConvWeights; 2] {
+fn packed(weights: &Weights, layer: &LayerSpec) -> PackedLayer {
+    let shape = layer.hwio();
+    if WinogradWeights::pays_off(shape) {
+        let (kernel, bias) = weights.layer(layer);
+        PackedLayer::Winograd(WinogradWeights::from_hwio(shape, kernel, bias))
+    } else {
+        PackedLayer::Direct(direct(weights, layer))
+    }
+}
+
+fn pair(weights: &Weights, layers: [LayerSpec; 2]) -> [PackedLayer; 2] {
     layers.map(|l| packed(weights, &l))
 }
 
@@ -142,7 +195,7 @@ impl Network {
             mlp: SCALES.map(|s| {
                 spec::mlp_layers(s)
                     .iter()
-                    .map(|l| packed(weights, l))
+                    .map(|l| direct(weights, l))
                     .collect()
             }),
             fusion_a: pair(weights, spec::fusion_a_layers()),
@@ -189,13 +242,17 @@ impl Network {
     /// Multiply-adds of one forward pass (z0 only) over an `height x width` image.
     pub fn macs(&self, height: usize, width: usize) -> u64 {
         let px = [height * width, height * width / 4, height * width / 16];
-        let sum = |layers: &[ConvWeights], n: usize| -> u64 {
+        let sum = |layers: &[PackedLayer], n: usize| -> u64 {
             layers.iter().map(|l| (l.macs_per_pixel() * n) as u64).sum()
         };
         let mut total = 0;
         for (si, &n) in px.iter().enumerate() {
             let inv = &self.inverse[si];
-            total += sum(&self.mlp[si], n) + sum(&self.head_y[si..=si], n);
+            let mlp = self.mlp[si]
+                .iter()
+                .map(ConvWeights::macs_per_pixel)
+                .sum::<usize>();
+            total += (mlp * n) as u64 + sum(&self.head_y[si..=si], n);
             total += sum(&inv.conv1d, n);
             total += inv.rdbs.iter().map(|r| sum(r, n)).sum::<u64>();
         }
@@ -341,22 +398,15 @@ impl Network {
         ws: &mut Workspace,
         g: &Arc<PlaneGeometry>,
         inputs: &[&FeatureMap],
-        layer: &ConvWeights,
+        layer: &PackedLayer,
         relu: bool,
     ) -> FeatureMap {
         let mut out = ws.take(g, layer.c_out());
-        conv2d(
-            self.simd,
-            g,
-            &planes_of(inputs),
-            layer,
-            out.as_mut_slice(),
-            relu,
-        );
+        layer.run(self.simd, g, &planes_of(inputs), out.as_mut_slice(), relu);
         out
     }
 
-    /// MLP_s: twelve dense layers with ReLU.
+    /// MLP_s: twelve dense layers with ReLU, run band by band (see [`dense_chain`]).
     fn mlp(
         &self,
         ws: &mut Workspace,
@@ -364,12 +414,19 @@ impl Network {
         x: &FeatureMap,
         si: usize,
     ) -> FeatureMap {
-        let mut act = self.conv(ws, g, &[x], &self.mlp[si][0], true);
-        for layer in &self.mlp[si][1..] {
-            let next = self.conv(ws, g, &[&act], layer, true);
-            ws.give(std::mem::replace(&mut act, next));
-        }
-        act
+        let mut hidden = ws.take(g, spec::FORWARD_CHANNELS);
+        let mut out = ws.take(g, spec::FORWARD_CHANNELS);
+        dense_chain(
+            self.simd,
+            g,
+            &planes_of(&[x]),
+            &self.mlp[si],
+            hidden.as_mut_slice(),
+            out.as_mut_slice(),
+            true,
+        );
+        ws.give(hidden);
+        out
     }
 
     /// A fusion block (FA or FB): 3x3 of ReLU of 1x1 of the concatenation.
@@ -377,7 +434,7 @@ impl Network {
         &self,
         ws: &mut Workspace,
         g: &Arc<PlaneGeometry>,
-        layers: &[ConvWeights; 2],
+        layers: &[PackedLayer; 2],
         inputs: &[&FeatureMap],
     ) -> FeatureMap {
         let hidden = self.conv(ws, g, inputs, &layers[0], true);
@@ -415,11 +472,10 @@ impl Network {
         }
         let t_end = spec::FEATURE_CHANNELS;
         let t_range = RDB_T_START..t_end;
-        conv2d(
+        last.run(
             self.simd,
             g,
             &planes_of(&[&act]),
-            last,
             map.planes_mut(t_range),
             true,
         );
@@ -432,21 +488,14 @@ impl Network {
             for d in 0..spec::RDB_DEPTH {
                 let s_end = t_end + d * f;
                 let s = split_planes(map.planes(lo..s_end), n);
-                conv2d(self.simd, g, &s, &layers[2 * d], tmp.as_mut_slice(), true);
+                layers[2 * d].run(self.simd, g, &s, tmp.as_mut_slice(), true);
                 let new = map.planes_mut(s_end..s_end + f);
-                conv2d(
-                    self.simd,
-                    g,
-                    &planes_of(&[&tmp]),
-                    &layers[2 * d + 1],
-                    new,
-                    false,
-                );
+                layers[2 * d + 1].run(self.simd, g, &planes_of(&[&tmp]), new, false);
             }
             let (below, above) = map.as_mut_slice().split_at_mut(lo * n);
             let s = split_planes(&above[..(RDB_MAP_CHANNELS - lo) * n], n);
             let out = &mut below[(lo - f) * n..];
-            conv2d(self.simd, g, &s, &layers[2 * spec::RDB_DEPTH], out, false);
+            layers[2 * spec::RDB_DEPTH].run(self.simd, g, &s, out, false);
         }
         ws.give(tmp);
         map
