@@ -17,6 +17,8 @@ pub mod conv;
 pub mod layout;
 pub mod resize;
 mod vector;
+// The same exception, for the same reason, for the Winograd convolution (issue 13).
+#[allow(unsafe_op_in_unsafe_fn)]
 pub mod winograd;
 
 use std::sync::OnceLock;

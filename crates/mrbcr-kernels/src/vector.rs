@@ -68,12 +68,14 @@ impl F32Vector for f32 {
 
     #[inline(always)]
     unsafe fn load(src: *const f32) -> Self {
-        src.read_unaligned()
+        // SAFETY: the caller guarantees `src` is valid for one read.
+        unsafe { src.read_unaligned() }
     }
 
     #[inline(always)]
     unsafe fn store(self, dst: *mut f32) {
-        dst.write_unaligned(self)
+        // SAFETY: the caller guarantees `dst` is valid for one write.
+        unsafe { dst.write_unaligned(self) }
     }
 
     #[inline(always)]
@@ -92,7 +94,8 @@ impl F32Vector for f32 {
 
     #[inline(always)]
     unsafe fn and_mask(self, mask: *const u32) -> Self {
-        f32::from_bits(self.to_bits() & mask.read_unaligned())
+        // SAFETY: the caller guarantees `mask` is valid for one read.
+        f32::from_bits(self.to_bits() & unsafe { mask.read_unaligned() })
     }
 }
 
