@@ -7,11 +7,13 @@ use mrbcr::formats::tf_import::import_tf_checkpoint;
 use mrbcr::network::Workspace;
 use mrbcr::Model;
 
-fn mrbcr() -> Command {
+/// The `mrbcr` tool of this build.
+pub(crate) fn mrbcr() -> Command {
     Command::new(env!("CARGO_BIN_EXE_mrbcr"))
 }
 
-fn checkpoint() -> PathBuf {
+/// The authors' checkpoint prefix in the reference material (it must be there).
+pub(crate) fn checkpoint() -> PathBuf {
     let p = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/reference/official-m-rBCR/ckpt-24"

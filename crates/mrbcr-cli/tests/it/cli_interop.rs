@@ -3,28 +3,12 @@
 //! ONNX Runtime, is tests/bioimageio/test_package.py, run by .ci/bioimageio.)
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::cli::{checkpoint, mrbcr};
 
 use mrbcr::formats::model_file::load_model;
 use mrbcr::formats::tf_import::import_tf_checkpoint;
-
-fn mrbcr() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mrbcr"))
-}
-
-/// The authors' checkpoint prefix in the reference material.
-fn checkpoint() -> PathBuf {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/official-m-rBCR/ckpt-24"
-    ));
-    assert!(
-        p.with_extension("index").exists(),
-        "reference checkpoint missing at {}",
-        p.display()
-    );
-    p
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("mrbcr-cli-interop-{name}-{}", std::process::id()));
