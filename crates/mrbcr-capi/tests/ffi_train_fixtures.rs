@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use mrbcr::formats::tiff::{write_tiff, TiffMetadata};
 use mrbcr::simulate::SimulationParams;
 use mrbcr::train::{
-    train, AdamConfig, Initialization, SimulatedTraining, TrainConfig, TrainingSet,
+    train, AdamConfig, BatchLoss, Initialization, SimulatedTraining, TrainConfig, TrainingSet,
 };
 use mrbcr::{ImageStack, Pixels};
 
@@ -46,6 +46,7 @@ fn config(output_dir: PathBuf) -> TrainConfig {
             ..AdamConfig::default()
         },
         final_learning_rate: Some(1e-4),
+        batch_loss: BatchLoss::Mean,
         seed: 9,
         flips: true,
         noise: true,

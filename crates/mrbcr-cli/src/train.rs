@@ -11,8 +11,8 @@ use mrbcr::simulate::real::{RealImageList, RealPairSettings, TRAINING_LIST};
 use mrbcr::simulate::specimen::SpecimenSettings;
 use mrbcr::simulate::SimulationParams;
 use mrbcr::train::{
-    train, AdamConfig, Initialization, MixedTraining, Progress, SimulatedTraining, TiffTraining,
-    TrainConfig, TrainingSet, TruthScaling,
+    train, AdamConfig, BatchLoss, Initialization, MixedTraining, Progress, SimulatedTraining,
+    TiffTraining, TrainConfig, TrainingSet, TruthScaling,
 };
 use mrbcr::Result;
 
@@ -136,6 +136,13 @@ pub struct TrainArgs {
     /// Decay the learning rate along a cosine from `--lr` to this at the last step.
     #[arg(long)]
     lr_final: Option<f64>,
+    /// Minimise the mean over a batch of ln(sample loss + FLOOR) instead of the mean
+    /// sample loss: each patch then counts by its relative error, as an image does in a
+    /// mean PSNR, so bright, sharply restorable patches are not drowned out by noisy
+    /// ones (FLOOR at least 0 keeps near-empty patches from taking over; 0.5 suits
+    /// 256-pixel patches).
+    #[arg(long, value_name = "FLOOR")]
+    log_loss: Option<f64>,
     /// Seed of the patch draws and augmentation.
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     seed: u64,
@@ -213,6 +220,10 @@ pub fn train_config(args: &TrainArgs) -> TrainConfig {
         adam: AdamConfig {
             learning_rate: args.lr,
             ..AdamConfig::default()
+        },
+        batch_loss: match args.log_loss {
+            None => BatchLoss::Mean,
+            Some(floor) => BatchLoss::MeanLog { floor },
         },
         seed: args.seed,
         flips: !args.no_flips,

@@ -31,5 +31,5 @@ pub use data::{InputScaling, SimulatedTraining, TiffTraining, TruthScaling};
 pub use gradients::Gradients;
 pub use mixed::MixedTraining;
 pub use network::{Tape, TrainNetwork};
-pub use step::{batch_gradients, sample_gradients, train_step, Sample};
+pub use step::{batch_gradients, sample_gradients, train_step, BatchLoss, Sample};
 pub use trainer::{train, Initialization, Progress, TrainConfig, TrainOutcome, TrainingSet};

@@ -27,6 +27,48 @@ pub struct Sample {
     pub truth: Array2<f32>,
 }
 
+/// How a batch's per-sample losses `L_i` make the loss that a step minimises.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum BatchLoss {
+    /// `mean_i L_i`, the authors' choice. A sample weighs in by its error, so the
+    /// noisiest and most blurred patches steer the step; patches whose data allow a
+    /// sharp restoration (bright, small PSF) leave small errors and count little.
+    #[default]
+    Mean,
+    /// `mean_i ln(L_i + floor)`: each sample's gradient is divided by `L_i + floor`, so
+    /// a sample counts by its relative error, as an image does in a mean PSNR over
+    /// images. `floor` (at least 0) keeps nearly empty patches, whose losses are tiny,
+    /// from taking over the step.
+    MeanLog {
+        /// Added to every sample's loss before the logarithm.
+        floor: f64,
+    },
+}
+
+impl BatchLoss {
+    /// A sample's share of the batch loss and the factor on that sample's gradient
+    /// (before the division by the batch size), for its loss `loss`.
+    pub fn term(self, loss: f64) -> (f64, f64) {
+        match self {
+            BatchLoss::Mean => (loss, 1.0),
+            BatchLoss::MeanLog { floor } => {
+                let shifted = loss + floor;
+                (shifted.ln(), 1.0 / shifted)
+            }
+        }
+    }
+
+    /// Names it for logs, metadata and run fingerprints.
+    pub fn description(self) -> String {
+        match self {
+            BatchLoss::Mean => "mean of the samples' losses".into(),
+            BatchLoss::MeanLog { floor } => {
+                format!("mean of ln(sample loss + {floor})")
+            }
+        }
+    }
+}
+
 /// The loss of one sample and the gradient of that loss with respect to every weight.
 ///
 /// # Errors
@@ -47,18 +89,30 @@ pub fn sample_gradients(network: &TrainNetwork, sample: &Sample) -> Result<(f64,
     Ok((loss, gradients))
 }
 
-/// The mean loss of a batch and the gradient of that mean (the per-sample gradients
-/// added in sample order, then divided by the batch size).
+/// The loss of a batch as `batch_loss` combines its samples' losses, and its gradient
+/// (the per-sample gradients, each scaled by its factor from [`BatchLoss::term`], added
+/// in sample order, then divided by the batch size).
 ///
 /// # Errors
 /// As [`sample_gradients`]; [`Error::InvalidInput`] for an empty batch.
-pub fn batch_gradients(network: &TrainNetwork, batch: &[Sample]) -> Result<(f64, Gradients)> {
+pub fn batch_gradients(
+    network: &TrainNetwork,
+    batch: &[Sample],
+    batch_loss: BatchLoss,
+) -> Result<(f64, Gradients)> {
     if batch.is_empty() {
         return Err(Error::InvalidInput("an empty training batch".into()));
     }
     let per_sample: Vec<(f64, Gradients)> = batch
         .par_iter()
-        .map(|s| sample_gradients(network, s))
+        .map(|s| {
+            let (loss, mut gradients) = sample_gradients(network, s)?;
+            let (term, factor) = batch_loss.term(loss);
+            if factor != 1.0 {
+                gradients.scale(factor as f32);
+            }
+            Ok((term, gradients))
+        })
         .collect::<Result<_>>()?;
     let mut iter = per_sample.into_iter();
     let (mut loss, mut total) = iter.next().expect("a non-empty batch");
@@ -71,15 +125,20 @@ pub fn batch_gradients(network: &TrainNetwork, batch: &[Sample]) -> Result<(f64,
     Ok((loss * scale, total))
 }
 
-/// One step: the batch's gradient, then an Adam update of `weights`. Returns the
-/// batch's mean loss before the update.
+/// One step: the gradient of the batch's loss (`batch_loss`), then an Adam update of
+/// `weights`. Returns the batch's loss before the update.
 ///
 /// # Errors
 /// As [`batch_gradients`] and [`Adam::update`]; [`Error::Training`] if the batch's
 /// loss is not finite (the run diverged; the weights are then left as they were).
-pub fn train_step(weights: &mut Weights, adam: &mut Adam, batch: &[Sample]) -> Result<f64> {
+pub fn train_step(
+    weights: &mut Weights,
+    adam: &mut Adam,
+    batch: &[Sample],
+    batch_loss: BatchLoss,
+) -> Result<f64> {
     let network = TrainNetwork::new(weights);
-    let (loss, gradients) = batch_gradients(&network, batch)?;
+    let (loss, gradients) = batch_gradients(&network, batch, batch_loss)?;
     if !loss.is_finite() {
         return Err(Error::Training(format!(
             "the run diverged: the loss of step {} is {loss} (a lower learning rate may help)",

@@ -21,7 +21,7 @@ use super::adam::{Adam, AdamConfig};
 use super::checkpoint::{load_checkpoint, save_checkpoint, TrainState};
 use super::data::{random_sample, ImagePair, InputScaling, PatchOptions, TruthScaling};
 use super::loss::sample_loss_f32;
-use super::step::{train_step, Sample};
+use super::step::{train_step, BatchLoss, Sample};
 use crate::error::{Error, Result};
 use crate::formats::model_file::{load_model, save_model, ModelMetadata};
 use crate::network::{Network, Weights, Workspace};
@@ -47,6 +47,8 @@ pub struct TrainConfig {
     /// to this at `max_steps` (`None`: constant). Short runs end far better settled
     /// with it.
     pub final_learning_rate: Option<f64>,
+    /// How the samples' losses combine into the batch's (and the validation set's).
+    pub batch_loss: BatchLoss,
     /// Seed of the patch draws and augmentation.
     pub seed: u64,
     /// Random flips and 90-degree rotations.
@@ -66,7 +68,8 @@ pub struct TrainConfig {
 }
 
 impl Default for TrainConfig {
-    /// Patches of 128, batches of 8, 10,000 steps, Keras' Adam, seed 1, flips and
+    /// Patches of 128, batches of 8, 10,000 steps, Keras' Adam, the mean of the
+    /// samples' losses, seed 1, flips and
     /// noise on, a line every 10 steps, validation every 200 steps with a patience of
     /// 10, a checkpoint every 100 steps, into `train-run`.
     fn default() -> TrainConfig {
@@ -76,6 +79,7 @@ impl Default for TrainConfig {
             max_steps: 10_000,
             adam: AdamConfig::default(),
             final_learning_rate: None,
+            batch_loss: BatchLoss::Mean,
             seed: 1,
             flips: true,
             noise: true,
@@ -236,6 +240,13 @@ impl TrainConfig {
                 ));
             }
         }
+        if let BatchLoss::MeanLog { floor } = self.batch_loss {
+            if !(floor.is_finite() && floor >= 0.0) {
+                return bad(format!(
+                    "the floor of the logarithmic batch loss must be at least 0, got {floor}"
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -268,9 +279,10 @@ impl TrainConfig {
     fn fingerprint(&self, data: &TrainingSet) -> String {
         let a = self.adam;
         format!(
-            "patch={} batch={} seed={} flips={} noise={} lr={} betas={},{} eps={} validate_every={} patience={} truth={:?} input={:?} data={:?}",
+            "patch={} batch={} batch_loss={} seed={} flips={} noise={} lr={} betas={},{} eps={} validate_every={} patience={} truth={:?} input={:?} data={:?}",
             self.patch_size,
             self.batch_size,
+            self.batch_loss.description(),
             self.seed,
             self.flips,
             self.noise,
@@ -287,13 +299,18 @@ impl TrainConfig {
     }
 }
 
-/// The mean loss of the network with `weights` over `samples` (inference forward
-/// passes, in parallel; the sum is taken in sample order).
+/// The loss of the network with `weights` over `samples`, the samples' losses combined
+/// as `batch_loss` says (inference forward passes, in parallel; the sum is taken in
+/// sample order).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] if a sample's sides are not multiples of 4; an empty set
 /// gives an error too.
-pub fn validation_loss(weights: &Weights, samples: &[Sample]) -> Result<f64> {
+pub fn validation_loss(
+    weights: &Weights,
+    samples: &[Sample],
+    batch_loss: BatchLoss,
+) -> Result<f64> {
     if samples.is_empty() {
         return Err(Error::InvalidInput("no validation samples".into()));
     }
@@ -304,7 +321,9 @@ pub fn validation_loss(weights: &Weights, samples: &[Sample]) -> Result<f64> {
             let out = network.forward_all(s.input.view(), ws, None)?;
             let z2 = out.z2.as_ref().expect("asked for");
             let z4 = out.z4.as_ref().expect("asked for");
-            Ok(sample_loss_f32([&out.z0, z2, z4], s.truth.view()).0)
+            Ok(batch_loss
+                .term(sample_loss_f32([&out.z0, z2, z4], s.truth.view()).0)
+                .0)
         })
         .collect::<Result<_>>()?;
     Ok(losses.iter().sum::<f64>() / samples.len() as f64)
@@ -368,7 +387,10 @@ fn model_metadata(
         ),
         (
             "train.loss",
-            "sum over scales 0,2,4 of MSE + 0.5 mean|FFT2 difference| (2-D FFT)".into(),
+            format!(
+                "sum over scales 0,2,4 of MSE + 0.5 mean|FFT2 difference| (2-D FFT); batch: {}",
+                config.batch_loss.description()
+            ),
         ),
         ("train.init", init.description.clone()),
         ("train.last_train_loss", last_train_loss.to_string()),
@@ -457,13 +479,18 @@ pub fn train(
             .map(|_| random_sample(&data.train, &options, &mut rng))
             .collect();
         state.adam.config.learning_rate = config.learning_rate_at(step);
-        let loss = train_step(&mut state.weights, &mut state.adam, &batch)?;
+        let loss = train_step(
+            &mut state.weights,
+            &mut state.adam,
+            &batch,
+            config.batch_loss,
+        )?;
         last_train_loss = loss;
         window_loss += loss;
         window_steps += 1;
         let mut val_loss = None;
         if config.validate_every > 0 && step.is_multiple_of(config.validate_every) {
-            let v = validation_loss(&state.weights, &data.validation)?;
+            let v = validation_loss(&state.weights, &data.validation, config.batch_loss)?;
             val_loss = Some(v);
             if v < state.best_val_loss {
                 state.best_val_loss = v;

@@ -14,7 +14,8 @@ use mrbcr::simulate::SimulationParams;
 use mrbcr::train::checkpoint::{load_checkpoint, STATE_FILE, WEIGHTS_FILE};
 use mrbcr::train::data::{grid_samples, simulated_pairs};
 use mrbcr::train::{
-    train, AdamConfig, Initialization, InputScaling, TrainConfig, TrainingSet, TruthScaling,
+    train, AdamConfig, BatchLoss, Initialization, InputScaling, TrainConfig, TrainingSet,
+    TruthScaling,
 };
 
 fn tiny_set() -> TrainingSet {
@@ -51,6 +52,7 @@ fn config(dir: &Path, steps: u64, learning_rate: f64) -> TrainConfig {
             ..AdamConfig::default()
         },
         final_learning_rate: None,
+        batch_loss: BatchLoss::Mean,
         seed: 3,
         flips: false,
         noise: false,
@@ -178,6 +180,27 @@ fn resuming_with_other_settings_is_a_training_error_and_a_new_run_over_a_checkpo
     assert!(
         matches!(&again, Err(Error::InvalidInput(m)) if m.contains("already holds a training checkpoint")),
         "{again:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_negative_log_loss_floor_is_invalid_input_and_another_batch_loss_does_not_resume() {
+    let data = tiny_set();
+    let dir = checkpoint_dir(&data, "batch-loss");
+    let mut negative = config(&dir, 4, 1e-3);
+    negative.batch_loss = BatchLoss::MeanLog { floor: -0.5 };
+    let result = train(&negative, &data, &init(), true, &mut |_| true);
+    assert!(
+        matches!(&result, Err(Error::InvalidInput(m)) if m.contains("floor of the logarithmic batch loss") && m.contains("-0.5")),
+        "{result:?}"
+    );
+    let mut log = config(&dir, 4, 1e-3);
+    log.batch_loss = BatchLoss::MeanLog { floor: 0.5 };
+    let message = training_message(train(&log, &data, &init(), true, &mut |_| true));
+    assert!(
+        message.contains("a run with other settings") && message.contains("ln(sample loss + 0.5)"),
+        "{message}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

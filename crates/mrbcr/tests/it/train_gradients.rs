@@ -18,7 +18,10 @@ use mrbcr::train::layers::{
 use mrbcr::train::loss::scale_loss;
 use mrbcr::train::reference::ReferenceWeights;
 use mrbcr::train::weight_grad::conv_weight_grad;
-use mrbcr::train::{batch_gradients, train_step, Adam, AdamConfig, Sample, TrainNetwork};
+use mrbcr::train::{
+    batch_gradients, sample_gradients, train_step, Adam, AdamConfig, BatchLoss, Sample,
+    TrainNetwork,
+};
 use ndarray::{Array2, ArrayView2};
 
 fn random_map(g: &Arc<PlaneGeometry>, channels: usize, rng: &mut SplitMix64) -> FeatureMap {
@@ -377,11 +380,47 @@ fn reference_directional(
 }
 
 #[test]
+fn the_log_batch_loss_weighs_each_sample_by_its_own_loss() {
+    let weights = random_weights(8);
+    let network = TrainNetwork::new(&weights);
+    let samples = [sample(16, 16, 2), sample(16, 16, 5)];
+    let floor = 0.5;
+    let parts: Vec<(f64, Gradients)> = samples
+        .iter()
+        .map(|s| sample_gradients(&network, s).unwrap())
+        .collect();
+    assert!(
+        (parts[0].0 - parts[1].0).abs() > 1e-3 * parts[0].0,
+        "the two samples' losses should differ: {} and {}",
+        parts[0].0,
+        parts[1].0
+    );
+    let (loss, gradients) =
+        batch_gradients(&network, &samples, BatchLoss::MeanLog { floor }).unwrap();
+    let expected_loss = parts.iter().map(|(l, _)| (l + floor).ln()).sum::<f64>() / 2.0;
+    assert!(
+        (loss - expected_loss).abs() < 1e-12,
+        "{loss} against {expected_loss}"
+    );
+    // The same operations in the same order as the step: bit-identical.
+    let mut expected = parts[0].1.clone();
+    expected.scale((1.0 / (parts[0].0 + floor)) as f32);
+    let mut second = parts[1].1.clone();
+    second.scale((1.0 / (parts[1].0 + floor)) as f32);
+    expected.add(&second);
+    expected.scale(0.5);
+    assert_eq!(gradients, expected);
+    let (mean_loss, mean_gradients) = batch_gradients(&network, &samples, BatchLoss::Mean).unwrap();
+    assert!((mean_loss - (parts[0].0 + parts[1].0) / 2.0).abs() < 1e-12);
+    assert_ne!(mean_gradients, gradients);
+}
+
+#[test]
 fn network_gradients_match_finite_differences_of_the_reference() {
     let weights = random_weights(8);
     let s = sample(8, 8, 2);
     let network = TrainNetwork::new(&weights);
-    let (_, grads) = batch_gradients(&network, std::slice::from_ref(&s)).unwrap();
+    let (_, grads) = batch_gradients(&network, std::slice::from_ref(&s), BatchLoss::Mean).unwrap();
     let reference = ReferenceWeights::from_weights(&weights);
     let (x, gt) = (s.input.mapv(f64::from), s.truth.mapv(f64::from));
     let mut rng = SplitMix64::new(77);
@@ -491,8 +530,8 @@ fn a_step_is_bit_identical_at_any_thread_count() {
         pool.install(|| {
             let mut w = random_weights(3);
             let mut adam = Adam::new(AdamConfig::default(), &w);
-            let l1 = train_step(&mut w, &mut adam, &batch).unwrap();
-            let l2 = train_step(&mut w, &mut adam, &batch).unwrap();
+            let l1 = train_step(&mut w, &mut adam, &batch, BatchLoss::Mean).unwrap();
+            let l2 = train_step(&mut w, &mut adam, &batch, BatchLoss::Mean).unwrap();
             (w, l1, l2)
         })
     };

@@ -12,8 +12,8 @@ use mrbcr::train::checkpoint::load_checkpoint;
 use mrbcr::train::data::{grid_samples, simulated_pairs};
 use mrbcr::train::trainer::validation_loss;
 use mrbcr::train::{
-    train, train_step, Adam, AdamConfig, Initialization, InputScaling, TrainConfig, TrainingSet,
-    TruthScaling,
+    train, train_step, Adam, AdamConfig, BatchLoss, Initialization, InputScaling, TrainConfig,
+    TrainingSet, TruthScaling,
 };
 
 fn tiny_set() -> TrainingSet {
@@ -48,6 +48,7 @@ fn config(dir: &Path, steps: u64) -> TrainConfig {
         max_steps: steps,
         adam: AdamConfig::default(),
         final_learning_rate: None,
+        batch_loss: BatchLoss::Mean,
         seed: 9,
         flips: true,
         noise: true,
@@ -80,9 +81,9 @@ fn steps_on_a_fixed_batch_lower_its_loss() {
     let mut weights = init().weights;
     let mut adam = Adam::new(AdamConfig::default(), &weights);
     let losses: Vec<f64> = (0..40)
-        .map(|_| train_step(&mut weights, &mut adam, batch).unwrap())
+        .map(|_| train_step(&mut weights, &mut adam, batch, BatchLoss::Mean).unwrap())
         .collect();
-    let after = validation_loss(&weights, batch).unwrap();
+    let after = validation_loss(&weights, batch, BatchLoss::Mean).unwrap();
     assert!(
         after < 0.8 * losses[0],
         "loss {} -> {after} ({losses:?})",
@@ -94,7 +95,7 @@ fn steps_on_a_fixed_batch_lower_its_loss() {
 fn the_training_loop_lowers_the_validation_loss() {
     let data = tiny_set();
     let dir = temp_dir("loss");
-    let before = validation_loss(&init().weights, &data.validation).unwrap();
+    let before = validation_loss(&init().weights, &data.validation, BatchLoss::Mean).unwrap();
     let mut lines = Vec::new();
     let outcome = train(&config(&dir, 12), &data, &init(), false, &mut |p| {
         lines.push(p.clone());

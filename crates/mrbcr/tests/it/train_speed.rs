@@ -10,7 +10,7 @@ use mrbcr::kernels::layout::{FeatureMap, PlaneGeometry};
 use mrbcr::kernels::SimdLevel;
 use mrbcr::network::{Network, Weights, Workspace};
 use mrbcr::train::weight_grad::conv_weight_grad;
-use mrbcr::train::{batch_gradients, Adam, AdamConfig, Sample, TrainNetwork};
+use mrbcr::train::{batch_gradients, Adam, AdamConfig, BatchLoss, Sample, TrainNetwork};
 use ndarray::Array2;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -44,7 +44,7 @@ fn seconds_per_training_step() {
             times.0.push(t.elapsed().as_secs_f64());
             let t = std::time::Instant::now();
             let network = TrainNetwork::new(&weights);
-            let (_, grads) = batch_gradients(&network, &batch).unwrap();
+            let (_, grads) = batch_gradients(&network, &batch, BatchLoss::Mean).unwrap();
             let mut w = weights.clone();
             Adam::new(AdamConfig::default(), &w)
                 .update(&mut w, &grads)
