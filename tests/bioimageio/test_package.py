@@ -13,6 +13,7 @@ Usage: python test_package.py MRBCR_BINARY WORK_DIR
 3. A file that is not a model is refused with a message naming it, nothing written.
 """
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -48,7 +49,9 @@ def main():
         extracted = work / "bundled-bioimageio"
         archive.extractall(extracted)
     assert rdf["format_version"].startswith("0.5."), rdf["format_version"]
-    assert rdf["license"] == "MIT" and rdf["weights"]["onnx"]["opset_version"] == 13
+    assert rdf["license"] == "MIT" and rdf["weights"]["onnx"]["opset_version"] == 17
+    assert rdf["id"] == "-".join(re.findall("[a-z0-9]+", rdf["name"].lower())), (rdf["id"], rdf["name"])
+    assert rdf["inputs"][0]["data"] == rdf["outputs"][0]["data"] == {"type": "float32"}
     assert [a["name"] for a in rdf["authors"][:3]] == ["Rui Li", "Mikhail Kudryashev", "Artur Yakimovich"]
     assert "2407.03239" in rdf["cite"][0]["doi"] and "ECCV" in rdf["cite"][0]["text"]
     (scale_range,) = rdf["inputs"][0]["preprocessing"]

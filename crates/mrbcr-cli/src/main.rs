@@ -73,7 +73,7 @@ enum Command {
         #[arg(long, value_parser = Normalization::from_str)]
         norm: Option<Normalization>,
     },
-    /// Write a model as ONNX (opset 13, dynamic batch, height and width) for ONNX
+    /// Write a model as ONNX (opset 17, dynamic batch, height and width) for ONNX
     /// Runtime; inputs must be normalised as the model's metadata says.
     ExportOnnx(export_onnx::ExportOnnxArgs),
     /// Write a model as a BioImage Model Zoo package (zip: rdf.yaml, ONNX weights, test

@@ -4,6 +4,7 @@
 use super::rdf::{HALO, MIN_SIZE, SIZE_STEP};
 use super::PackageNormalization;
 use crate::formats::model_file::ModelMetadata;
+use crate::formats::onnx::OPSET;
 use crate::network::spec::receptive_field_radius;
 
 /// The documentation of the package of the model with `metadata`; `note` says how
@@ -35,7 +36,7 @@ pub fn readme(
          Beylkin-Coifman-Rokhlin network, made of convolutions, bilinear resizing, \
          concatenation, ReLU and addition only.\n\n\
          This package was written by `mrbcr export-bioimageio` (mrbcr {version}, MIT licence); \
-         the weights are an ONNX graph (opset 13) that reproduces mrbcr's own engine \
+         the weights are an ONNX graph (opset {OPSET}) that reproduces mrbcr's own engine \
          within 1e-5.\n\n\
          ## The model\n\n\
          {model_fields}\n\
@@ -64,7 +65,10 @@ pub fn readme(
          ## Run it\n\n\
          - bioimageio.core: `bioimageio predict --inputs image.npy package.zip` or \
          `bioimageio test package.zip`.\n\
-         - deepImageJ (Fiji): install the zip with DeepImageJ Install Model.\n\
+         - deepImageJ 3 (Fiji): *Plugins > DeepImageJ > Install model manually* with \
+         the zip, then *DeepImageJ Run* on a 32-bit copy of the image (deepImageJ scales \
+         the input in the image's own pixel type, so 8- and 16-bit images lose the \
+         scaling's fractions).\n\
          - mrbcr itself: `mrbcr deconvolve image.tif -o restored.tif --model model.safetensors`.\n\n\
          ## Citation\n\n\
          Li R., Kudryashev M., Yakimovich A. Solving the inverse problem of microscopy \

@@ -66,6 +66,19 @@ pub fn spdx_license(license: &str) -> Option<String> {
     identifier.then(|| license.to_string())
 }
 
+/// The package's `id`: `name` in lower case, each run of other characters than ASCII
+/// letters and digits one `-`. deepImageJ's engine library (JDLL) reads every model
+/// by its `id` (or `config.bioimageio.nickname`) and fails on a description with
+/// neither; the zoo gives an uploaded model its own.
+pub fn package_id(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect();
+    words.join("-")
+}
+
 /// The description of the model with `metadata`, its input scaled by `normalization`,
 /// under the licence `license` (an SPDX identifier).
 pub fn rdf_yaml(
@@ -107,6 +120,7 @@ pub fn rdf_yaml(
         "# bioimage.io model description written by mrbcr {version} (mrbcr export-bioimageio).\n\
          format_version: {FORMAT_VERSION}\n\
          type: model\n\
+         id: {id}\n\
          name: {name}\n\
          description: {description}\n\
          version: {version_q}\n\
@@ -118,15 +132,18 @@ pub fn rdf_yaml(
          covers: [{cover}]\n\
          tags: [deconvolution, image-restoration, fluorescence-light-microscopy, widefield, 2d, m-rbcr, onnx]\n\
          inputs:\n  - id: raw\n    description: {input_doc}\n    axes:\n      - type: batch\n      \
-         - type: channel\n        channel_names: [intensity]\n{y_in}{x_in}    test_tensor: {{source: {test_in}}}\n\
+         - type: channel\n        channel_names: [intensity]\n{y_in}{x_in}    data: {{type: float32}}\n    \
+         test_tensor: {{source: {test_in}}}\n\
          {preprocessing}\
          outputs:\n  - id: restored\n    description: {output_doc}\n    axes:\n      - type: batch\n      \
-         - type: channel\n        channel_names: [intensity]\n{y_out}{x_out}    test_tensor: {{source: {test_out}}}\n\
+         - type: channel\n        channel_names: [intensity]\n{y_out}{x_out}    data: {{type: float32}}\n    \
+         test_tensor: {{source: {test_out}}}\n\
          weights:\n  onnx:\n    source: {weights}\n    opset_version: {OPSET}\n\
          config:\n  bioimageio:\n    reproducibility_tolerance:\n      - {{absolute_tolerance: 0.0001, relative_tolerance: 0.0001}}\n  \
          mrbcr:\n    input_normalization: {input_normalization}\n    receptive_field_radius: {{y: {radius_y}, x: {radius_x}}}\n    \
          test_image: {test_image}\n",
         version = env!("CARGO_PKG_VERSION"),
+        id = quoted(&package_id(&name)),
         name = quoted(&name),
         description = quoted(&description),
         version_q = quoted(env!("CARGO_PKG_VERSION")),
@@ -185,6 +202,17 @@ mod tests {
         assert!(yaml.contains("license: MIT\n"));
         assert!(yaml.contains("min_percentile: 1.0, max_percentile: 99.8"));
         assert!(yaml.contains("halo: 64"));
+        assert!(yaml.contains("id: \"m-rbcr-a-tricky-name\"\n"), "{yaml}");
+        assert_eq!(yaml.matches("data: {type: float32}").count(), 2);
+    }
+
+    #[test]
+    fn ids_are_lower_case_words_joined_by_hyphens() {
+        assert_eq!(package_id("m-rBCR deconvolution"), "m-rbcr-deconvolution");
+        assert_eq!(
+            package_id("m-rBCR (DeBCR: \"LM\" 2024)"),
+            "m-rbcr-debcr-lm-2024"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Export of an m-rBCR model to ONNX (opset 13), for ONNX Runtime and the tools built
+//! Export of an m-rBCR model to ONNX (opset 17), for ONNX Runtime and the tools built
 //! on it, on a CPU or a GPU.
 //!
 //! The graph is the network on a **normalised** image, exactly as
@@ -30,10 +30,14 @@ use messages::{float_value_info, Dim};
 
 pub use graph::{Outputs, INPUT, OUTPUTS};
 
-/// The ONNX operator set the graph uses (Resize with `half_pixel`, Slice with steps).
-pub const OPSET: i64 = 13;
-/// The ONNX IR version of opset 13.
-const IR_VERSION: i64 = 7;
+/// The ONNX operator set the graph declares: 17, the one deepImageJ's engine library
+/// (JDLL) installs by default and has an ONNX Runtime for on every platform it
+/// supports (ONNX Runtime 1.12; for opset 13 it would fetch ONNX Runtime 1.8, which
+/// it has for x86-64 only). The graph's operators (Resize with `half_pixel`, Slice
+/// with steps, Conv, AveragePool, Concat, Relu, Add, Shape) are the same at 13 and 17.
+pub const OPSET: i64 = 17;
+/// The ONNX IR version of opset 17.
+const IR_VERSION: i64 = 8;
 
 /// The ONNX model file (a serialised `ModelProto`) of the network with `weights` and
 /// the outputs `outputs` names, its metadata as `metadata_props`.
