@@ -44,7 +44,7 @@ def expected_binary(platform: str):
         return LIBRARY_NAMES["darwin"], "Mach-O", MACHO_CPU_TYPES[architecture]
     raise SystemExit(
         f"build_wheel: unknown platform tag {platform!r}: expected manylinux2014_x86_64, "
-        "manylinux2014_aarch64, win_amd64, macosx_11_0_arm64, macosx_10_12_x86_64 or the like"
+        "manylinux2014_aarch64, win_amd64, macosx_11_0_arm64, macosx_11_0_x86_64 or the like"
     )
 
 

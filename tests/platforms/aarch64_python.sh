@@ -29,10 +29,13 @@ apt-get update -qq
 minimal=$(apt-cache depends python3-minimal:arm64 | grep -o 'python3\.[0-9]*-minimal' | head -1)
 [ -n "$minimal" ] || { echo "aarch64_python.sh: apt knows no python3-minimal for arm64" >&2; exit 1; }
 python=${minimal%-minimal}
-# The interpreter, its standard library and the libraries of the modules numpy and the
-# mrbcr package use (ctypes: libffi; zlib; expat, bz2, lzma, ssl, decimal, uuid).
-packages=("$python-minimal" "lib$python-minimal" "lib$python-stdlib" libffi8 zlib1g libexpat1
-    libbz2-1.0 liblzma5 libssl3 libmpdec3 libuuid1)
+# The interpreter, its standard library and the libraries they depend on (ctypes'
+# libffi, zlib, ...), as apt lists them; glibc is the cross toolchain's.
+interpreter=("$python-minimal" "lib$python-minimal" "lib$python-stdlib")
+mapfile -t libraries < <(apt-cache depends "${interpreter[@]/%/:arm64}" |
+    sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\):arm64$/\2/p' |
+    grep -vxE "libc6|lib$python-minimal|$python-minimal" | sort -u)
+packages=("${interpreter[@]}" "${libraries[@]}")
 rm -rf "$dir/debs" "$dir/root" && mkdir -p "$dir/debs" "$dir/root"
 (cd "$dir/debs" && apt-get download -qq "${packages[@]/%/:arm64}" 2>&1 | grep -v "unsandboxed" || true)
 for deb in "$dir"/debs/*.deb; do
