@@ -989,13 +989,116 @@ enum mrbcr_status mrbcr_score(const struct mrbcr_image_in *restored,
                               double *psnr_out,
                               double *ssim_out);
 
+// Trains m-rBCR on simulated widefield pairs (raw camera counts as input, ground
+// truth as truth), as `mrbcr train` without `--low`/`--high` does.
+//
+// `params` sets the simulator (NULL: the training defaults of `mrbcr train`, 256 x
+// 256 images, NA 1.1 to 1.4, emission 500 to 620 nm, 10 to 5000 photons at the
+// brightest pixel over 0 to 20 background photons, otherwise the simulator's
+// defaults). The `images` training and `validation_images` validation images are
+// shared out evenly over the `pixel_size_count` pixel sizes of `pixel_sizes_nm`
+// (none: the pixel size of `params`, or with `params` NULL the training defaults'
+// pixel sizes, 65 nm); the `k`-th size (0-based) simulates its
+// training images with seed `seed + 100 k` and its validation images with seed
+// `seed + 100 k + 1`. The run is deterministic: the same settings give the same
+// model at any thread count.
+//
+// On success the output directory holds `model.safetensors` (the weights of the
+// lowest validation loss, or the last ones without validation, with metadata
+// recording how they were made), and `*model_out` (if `model_out` is not NULL)
+// receives it loaded, for the caller to free with `mrbcr_model_free`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL, or `pixel_sizes_nm` is NULL
+// with a nonzero count; `MRBCR_STATUS_INVALID_INPUT` (the message names the setting)
+// for an unusable setting or simulation parameter, or a checkpoint in the directory
+// of a new run; `MRBCR_STATUS_TRAINING` for a diverging run, or when resuming a
+// checkpoint that is damaged, of another network or of other settings;
+// `MRBCR_STATUS_CANCELLED` if the callback stopped the run (its checkpoint is saved);
+// `MRBCR_STATUS_IO` if the directory cannot be written. `*model_out` is written only
+// on success.
+//
+// # Safety
+// `options` and `params` are NULL or valid handles no thread changes during the call;
+// `pixel_sizes_nm` is NULL or points to `pixel_size_count` doubles; `progress` is
+// NULL or a function as `mrbcr_train_progress_callback` describes, given `user_data`;
+// `model_out` is NULL or points to writable memory for a pointer.
+enum mrbcr_status mrbcr_train_simulated(const struct mrbcr_train_options *options,
+                                        const struct mrbcr_simulation_params *params,
+                                        const double *pixel_sizes_nm,
+                                        size_t pixel_size_count,
+                                        size_t images,
+                                        size_t validation_images,
+                                        uint64_t seed,
+                                        mrbcr_train_progress_callback progress,
+                                        void *user_data,
+                                        struct mrbcr_model **model_out);
+
+// Trains m-rBCR (or fine-tunes a model: `mrbcr_train_options_set_init_*`) on the
+// user's own pairs, as `mrbcr train --low --high` does: `low` and `high` are each a
+// TIFF file (one plane or a stack) or a folder of TIFF files, matched plane by plane
+// in order (files by name, then pages). The last `round(pairs x
+// validation_fraction)` pairs (at least 1, at most all but one) are held out for
+// validation when the options validate; otherwise every pair trains. Each truth
+// patch is scaled to [0, 1] by its own minimum and maximum, as the authors did, or,
+// if `same_units` is nonzero (the high-quality images are in the units of the
+// low-quality ones: the same camera and settings), by its input patch's transform, so
+// that the model keeps intensities.
+//
+// On success, as `mrbcr_train_simulated`.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options`, `low` or `high` is NULL;
+// `MRBCR_STATUS_INVALID_INPUT` if the two hold different numbers of planes, two
+// matched planes differ in size, a plane has NaN or infinite values, there are fewer
+// than 2 pairs with validation, `validation_fraction` is not between 0 and 1, or as
+// `mrbcr_train_simulated`; `MRBCR_STATUS_IO` and `MRBCR_STATUS_IMAGE_FILE` for files
+// that cannot be read as TIFF images; `MRBCR_STATUS_CANCELLED` as
+// `mrbcr_train_simulated`. `*model_out` is written only on success.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes during the call;
+// `low` and `high` are NULL or NUL-terminated paths; `progress`, `user_data` and
+// `model_out` as for `mrbcr_train_simulated`.
+enum mrbcr_status mrbcr_train_tiff_pairs(const struct mrbcr_train_options *options,
+                                         const char *low,
+                                         const char *high,
+                                         double validation_fraction,
+                                         int same_units,
+                                         mrbcr_train_progress_callback progress,
+                                         void *user_data,
+                                         struct mrbcr_model **model_out);
+
+// Writes the defaults of `mrbcr_train_simulated`'s data (those of `mrbcr train`):
+// the number of training images and of validation images, and the seed.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL (nothing is written then).
+//
+// # Safety
+// Each parameter is NULL or writable for its type.
+enum mrbcr_status mrbcr_train_simulated_defaults(size_t *images_out,
+                                                 size_t *validation_images_out,
+                                                 uint64_t *seed_out);
+
+// Writes the default of `mrbcr_train_tiff_pairs`'s `validation_fraction` (that of
+// `mrbcr train --val-fraction`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `validation_fraction_out` is NULL.
+//
+// # Safety
+// `validation_fraction_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_tiff_pairs_defaults(double *validation_fraction_out);
+
 // Makes training options with the defaults of `mrbcr train`, writing into the
 // directory `output_dir` (made if missing): patches of 128 x 128, batches of 8,
-// 10,000 steps, Adam with a constant learning rate of 1e-3, seed 1, random flips and
+// 10000 steps, Adam with a constant learning rate of 1e-3, seed 1, random flips and
 // rotations and the authors' noise augmentation, a progress call every 10 steps,
 // validation every 200 steps with early stopping after 10 validations without a new
 // best, a checkpoint every 100 steps, fresh Glorot-uniform weights (seed 1), no
-// resume, every core. The caller frees them with `mrbcr_train_options_free`.
+// resume, every core. The `mrbcr_train_options_get_*` functions read them. The caller
+// frees them with `mrbcr_train_options_free`.
 //
 // The directory receives the checkpoint, `best.safetensors` (the weights of the
 // lowest validation loss so far) and, at the end, `model.safetensors`.
@@ -1173,84 +1276,151 @@ enum mrbcr_status mrbcr_train_options_set_init_default(struct mrbcr_train_option
 enum mrbcr_status mrbcr_train_options_set_init_model_file(struct mrbcr_train_options *options,
                                                           const char *path);
 
-// Trains m-rBCR on simulated widefield pairs (raw camera counts as input, ground
-// truth as truth), as `mrbcr train` without `--low`/`--high` does.
-//
-// `params` sets the simulator (NULL: the training defaults of `mrbcr train`, 256 x
-// 256 images, NA 1.1 to 1.4, emission 500 to 620 nm, 10 to 5000 photons at the
-// brightest pixel over 0 to 20 background photons, otherwise the simulator's
-// defaults). The `images` training and `validation_images` validation images are
-// shared out evenly over the `pixel_size_count` pixel sizes of `pixel_sizes_nm`
-// (none: the pixel size of `params`); the `k`-th size (0-based) simulates its
-// training images with seed `seed + 100 k` and its validation images with seed
-// `seed + 100 k + 1`. The run is deterministic: the same settings give the same
-// model at any thread count.
-//
-// On success the output directory holds `model.safetensors` (the weights of the
-// lowest validation loss, or the last ones without validation, with metadata
-// recording how they were made), and `*model_out` (if `model_out` is not NULL)
-// receives it loaded, for the caller to free with `mrbcr_model_free`.
+// Reads the side of the training patches (`mrbcr_train_options_set_patch_size`). On
+// options fresh from `mrbcr_train_options_new` this, like every
+// `mrbcr_train_options_get_*` function, gives the default.
 //
 // # Errors
-// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL, or `pixel_sizes_nm` is NULL
-// with a nonzero count; `MRBCR_STATUS_INVALID_INPUT` (the message names the setting)
-// for an unusable setting or simulation parameter, or a checkpoint in the directory
-// of a new run; `MRBCR_STATUS_TRAINING` for a diverging run, or when resuming a
-// checkpoint that is damaged, of another network or of other settings;
-// `MRBCR_STATUS_CANCELLED` if the callback stopped the run (its checkpoint is saved);
-// `MRBCR_STATUS_IO` if the directory cannot be written. `*model_out` is written only
-// on success.
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
 //
 // # Safety
-// `options` and `params` are NULL or valid handles no thread changes during the call;
-// `pixel_sizes_nm` is NULL or points to `pixel_size_count` doubles; `progress` is
-// NULL or a function as `mrbcr_train_progress_callback` describes, given `user_data`;
-// `model_out` is NULL or points to writable memory for a pointer.
-enum mrbcr_status mrbcr_train_simulated(const struct mrbcr_train_options *options,
-                                        const struct mrbcr_simulation_params *params,
-                                        const double *pixel_sizes_nm,
-                                        size_t pixel_size_count,
-                                        size_t images,
-                                        size_t validation_images,
-                                        uint64_t seed,
-                                        mrbcr_train_progress_callback progress,
-                                        void *user_data,
-                                        struct mrbcr_model **model_out);
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `patch_size_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_patch_size(const struct mrbcr_train_options *options,
+                                                     size_t *patch_size_out);
 
-// Trains m-rBCR (or fine-tunes a model: `mrbcr_train_options_set_init_*`) on the
-// user's own pairs, as `mrbcr train --low --high` does: `low` and `high` are each a
-// TIFF file (one plane or a stack) or a folder of TIFF files, matched plane by plane
-// in order (files by name, then pages). The last `round(pairs x
-// validation_fraction)` pairs (at least 1, at most all but one) are held out for
-// validation when the options validate; otherwise every pair trains. Each truth
-// patch is scaled to [0, 1] by its own minimum and maximum, as the authors did, or,
-// if `same_units` is nonzero (the high-quality images are in the units of the
-// low-quality ones: the same camera and settings), by its input patch's transform, so
-// that the model keeps intensities.
-//
-// On success, as `mrbcr_train_simulated`.
+// Reads the number of patches per step (`mrbcr_train_options_set_batch_size`).
 //
 // # Errors
-// `MRBCR_STATUS_NULL_PARAMETER` if `options`, `low` or `high` is NULL;
-// `MRBCR_STATUS_INVALID_INPUT` if the two hold different numbers of planes, two
-// matched planes differ in size, a plane has NaN or infinite values, there are fewer
-// than 2 pairs with validation, `validation_fraction` is not between 0 and 1, or as
-// `mrbcr_train_simulated`; `MRBCR_STATUS_IO` and `MRBCR_STATUS_IMAGE_FILE` for files
-// that cannot be read as TIFF images; `MRBCR_STATUS_CANCELLED` as
-// `mrbcr_train_simulated`. `*model_out` is written only on success.
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
 //
 // # Safety
-// `options` is NULL or valid training options no thread changes during the call;
-// `low` and `high` are NULL or NUL-terminated paths; `progress`, `user_data` and
-// `model_out` as for `mrbcr_train_simulated`.
-enum mrbcr_status mrbcr_train_tiff_pairs(const struct mrbcr_train_options *options,
-                                         const char *low,
-                                         const char *high,
-                                         double validation_fraction,
-                                         int same_units,
-                                         mrbcr_train_progress_callback progress,
-                                         void *user_data,
-                                         struct mrbcr_model **model_out);
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `batch_size_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_batch_size(const struct mrbcr_train_options *options,
+                                                     size_t *batch_size_out);
+
+// Reads the number of steps in all (`mrbcr_train_options_set_steps`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `steps_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_steps(const struct mrbcr_train_options *options,
+                                                uint64_t *steps_out);
+
+// Reads Adam's learning rate at the first step and at the last (0: constant), as
+// `mrbcr_train_options_set_learning_rate` takes them.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL (nothing is written then).
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `first_out` and `last_out` are NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_learning_rate(const struct mrbcr_train_options *options,
+                                                        double *first_out,
+                                                        double *last_out);
+
+// Reads the seed of the patch draws and of the augmentation
+// (`mrbcr_train_options_set_seed`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile; `seed_out`
+// is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_seed(const struct mrbcr_train_options *options,
+                                               uint64_t *seed_out);
+
+// Reads whether each augmentation is on (1) or off (0)
+// (`mrbcr_train_options_set_augmentation`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL (nothing is written then).
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `flips_out` and `noise_out` are NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_augmentation(const struct mrbcr_train_options *options,
+                                                       int *flips_out,
+                                                       int *noise_out);
+
+// Reads the steps between validations (0: never) and the patience (0: never stop
+// early), as `mrbcr_train_options_set_validation` takes them.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL (nothing is written then).
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `every_out` and `patience_out` are NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_validation(const struct mrbcr_train_options *options,
+                                                     uint64_t *every_out,
+                                                     size_t *patience_out);
+
+// Reads the steps between progress calls (`mrbcr_train_options_set_log_every`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `steps_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_log_every(const struct mrbcr_train_options *options,
+                                                    uint64_t *steps_out);
+
+// Reads the steps between checkpoints (`mrbcr_train_options_set_checkpoint_every`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `steps_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_checkpoint_every(const struct mrbcr_train_options *options,
+                                                           uint64_t *steps_out);
+
+// Reads whether the run continues the checkpoint in the output directory (1) or
+// starts anew (0) (`mrbcr_train_options_set_resume`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `resume_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_resume(const struct mrbcr_train_options *options,
+                                                 int *resume_out);
+
+// Reads the number of worker threads (0: every core;
+// `mrbcr_train_options_set_threads`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `threads_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_threads(const struct mrbcr_train_options *options,
+                                                  size_t *threads_out);
+
+// Reads the seed of the fresh weights the run starts from
+// (`mrbcr_train_options_set_init_seed`).
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL; `MRBCR_STATUS_INVALID_INPUT`
+// if the options start from a model's weights (`mrbcr_train_options_set_init_default`,
+// `mrbcr_train_options_set_init_model_file`) instead (nothing is written then).
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `seed_out` is NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_init_seed(const struct mrbcr_train_options *options,
+                                                    uint64_t *seed_out);
 
 #ifdef __cplusplus
 }  // extern "C"

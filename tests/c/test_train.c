@@ -2,7 +2,8 @@
  * through the header gives its model file byte for byte; a run stopped by its
  * progress callback and resumed gives it too; fine-tuning from a model file and from
  * the bundled model, TIFF pairs, and every error path with its message (a diverging
- * run included: MRBCR_STATUS_TRAINING).
+ * run included: MRBCR_STATUS_TRAINING); the getters give the core's defaults
+ * (defaults.txt) on fresh options and what the setters set.
  *
  * Usage: test_train FIXTURE_DIR WORK_DIR [--valgrind]
  * FIXTURE_DIR is what write_train_fixtures wrote; WORK_DIR an empty directory for the
@@ -261,6 +262,126 @@ static void test_fine_tuning_and_tiff_pairs(const char *fixtures, const char *wo
     mrbcr_train_options_free(o);
 }
 
+/* The value of `name` in FIXTURE_DIR/defaults.txt (`name value` lines, written by
+ * write_train_fixtures from the core's defaults); exits if it is missing. */
+static double fixture_default(const char *fixtures, const char *name) {
+    char path[4096], key[64];
+    double value = 0;
+    join(path, sizeof path, fixtures, "defaults.txt");
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot open %s\n", path);
+        exit(2);
+    }
+    while (fscanf(f, "%63s %lf", key, &value) == 2) {
+        if (strcmp(key, name) == 0) {
+            fclose(f);
+            return value;
+        }
+    }
+    fclose(f);
+    fprintf(stderr, "%s: no default '%s'\n", path, name);
+    exit(2);
+}
+
+/* The getters of fresh options give the core's defaults; after the fixture's setters,
+ * the values set; and the defaults of the runs' data arguments. */
+static void test_getters(const char *fixtures, const char *work) {
+    char dir[4096];
+    join(dir, sizeof dir, work, "getters");
+    mrbcr_train_options *o = NULL;
+    CHECK(mrbcr_train_options_new(dir, &o) == MRBCR_STATUS_OK, "options");
+    size_t patch = 0, batch = 0, patience = 0, threads = 99;
+    uint64_t steps = 0, seed = 0, every = 0, log_every = 0, checkpoints = 0, init_seed = 0;
+    double first = 0, last = -1;
+    int flips = -1, noise = -1, resume = -1;
+#define D(name) fixture_default(fixtures, name)
+    CHECK(mrbcr_train_options_get_patch_size(o, &patch) == MRBCR_STATUS_OK &&
+              patch == D("patch_size"), "default patch size");
+    CHECK(mrbcr_train_options_get_batch_size(o, &batch) == MRBCR_STATUS_OK &&
+              batch == D("batch_size"), "default batch size");
+    CHECK(mrbcr_train_options_get_steps(o, &steps) == MRBCR_STATUS_OK && steps == D("steps"),
+          "default steps");
+    CHECK(mrbcr_train_options_get_learning_rate(o, &first, &last) == MRBCR_STATUS_OK &&
+              first == D("learning_rate") && last == D("final_learning_rate"),
+          "default learning rate");
+    CHECK(mrbcr_train_options_get_seed(o, &seed) == MRBCR_STATUS_OK && seed == D("seed"),
+          "default seed");
+    CHECK(mrbcr_train_options_get_augmentation(o, &flips, &noise) == MRBCR_STATUS_OK &&
+              flips == D("flips") && noise == D("noise"),
+          "default augmentation");
+    CHECK(mrbcr_train_options_get_validation(o, &every, &patience) == MRBCR_STATUS_OK &&
+              every == D("validate_every") && patience == D("patience"),
+          "default validation");
+    CHECK(mrbcr_train_options_get_log_every(o, &log_every) == MRBCR_STATUS_OK &&
+              log_every == D("log_every"), "default log every");
+    CHECK(mrbcr_train_options_get_checkpoint_every(o, &checkpoints) == MRBCR_STATUS_OK &&
+              checkpoints == D("checkpoint_every"), "default checkpoint every");
+    CHECK(mrbcr_train_options_get_resume(o, &resume) == MRBCR_STATUS_OK &&
+              resume == D("resume"), "default resume");
+    CHECK(mrbcr_train_options_get_threads(o, &threads) == MRBCR_STATUS_OK &&
+              threads == D("threads"), "default threads");
+    CHECK(mrbcr_train_options_get_init_seed(o, &init_seed) == MRBCR_STATUS_OK &&
+              init_seed == D("init_seed"), "default init seed");
+    size_t images = 0, validation_images = 0;
+    uint64_t data_seed = 0;
+    double fraction = 0;
+    CHECK(mrbcr_train_simulated_defaults(&images, &validation_images, &data_seed) ==
+                  MRBCR_STATUS_OK &&
+              images == D("images") && validation_images == D("validation_images") &&
+              data_seed == D("data_seed"),
+          "defaults of the simulated data");
+    CHECK(mrbcr_train_tiff_pairs_defaults(&fraction) == MRBCR_STATUS_OK &&
+              fraction == D("validation_fraction"),
+          "default validation fraction");
+#undef D
+    mrbcr_train_options_free(o);
+
+    o = fixture_options(dir);
+    CHECK(mrbcr_train_options_set_resume(o, 7) == MRBCR_STATUS_OK, "resume");
+    CHECK(mrbcr_train_options_set_augmentation(o, 0, 5) == MRBCR_STATUS_OK, "augmentation");
+    mrbcr_train_options_get_patch_size(o, &patch);
+    mrbcr_train_options_get_batch_size(o, &batch);
+    mrbcr_train_options_get_steps(o, &steps);
+    mrbcr_train_options_get_learning_rate(o, &first, &last);
+    mrbcr_train_options_get_seed(o, &seed);
+    mrbcr_train_options_get_augmentation(o, &flips, &noise);
+    mrbcr_train_options_get_validation(o, &every, &patience);
+    mrbcr_train_options_get_log_every(o, &log_every);
+    mrbcr_train_options_get_checkpoint_every(o, &checkpoints);
+    mrbcr_train_options_get_resume(o, &resume);
+    mrbcr_train_options_get_threads(o, &threads);
+    CHECK(patch == 16 && batch == 3 && steps == 12, "patch size, batch size, steps as set");
+    CHECK(first == 2e-3 && last == 1e-4 && seed == 9, "learning rates and seed as set");
+    CHECK(flips == 0 && noise == 1 && resume == 1, "flags read back as 0 or 1");
+    CHECK(every == 4 && patience == 0 && log_every == 4 && checkpoints == 4 && threads == 2,
+          "validation, log, checkpoints and threads as set");
+    CHECK(mrbcr_train_options_set_init_seed(o, 12) == MRBCR_STATUS_OK &&
+              mrbcr_train_options_get_init_seed(o, &init_seed) == MRBCR_STATUS_OK &&
+              init_seed == 12,
+          "init seed as set");
+    CHECK(mrbcr_train_options_set_init_default(o) == MRBCR_STATUS_OK, "init default");
+    init_seed = 77;
+    EXPECT_FAILURE(mrbcr_train_options_get_init_seed(o, &init_seed), MRBCR_STATUS_INVALID_INPUT,
+                   "bundled default model", "no seed for a model's weights");
+    CHECK(init_seed == 77, "nothing written on failure");
+    EXPECT_FAILURE(mrbcr_train_options_get_patch_size(NULL, &patch),
+                   MRBCR_STATUS_NULL_PARAMETER, "'options'", "getter of NULL options");
+    EXPECT_FAILURE(mrbcr_train_options_get_steps(o, NULL), MRBCR_STATUS_NULL_PARAMETER,
+                   "'steps_out'", "NULL out-pointer");
+    first = 5;
+    EXPECT_FAILURE(mrbcr_train_options_get_learning_rate(o, &first, NULL),
+                   MRBCR_STATUS_NULL_PARAMETER, "'last_out'", "NULL second out-pointer");
+    CHECK(first == 5, "a pair getter writes nothing if one out-pointer is NULL");
+    EXPECT_FAILURE(mrbcr_train_simulated_defaults(&images, NULL, &data_seed),
+                   MRBCR_STATUS_NULL_PARAMETER, "'validation_images_out'",
+                   "NULL out-pointer of the simulated defaults");
+    EXPECT_FAILURE(mrbcr_train_tiff_pairs_defaults(NULL), MRBCR_STATUS_NULL_PARAMETER,
+                   "'validation_fraction_out'", "NULL out-pointer of the TIFF defaults");
+    mrbcr_train_options_free(o);
+    CHECK(!file_exists(dir), "reading options writes nothing");
+}
+
 static void test_null_parameters(void) {
     mrbcr_train_options *o = NULL;
     EXPECT_FAILURE(mrbcr_train_options_new(NULL, &o), MRBCR_STATUS_NULL_PARAMETER,
@@ -288,6 +409,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     test_null_parameters();
+    test_getters(argv[1], argv[2]);
     if (!under_valgrind) {
         test_simulated_run_matches_rust(argv[1], argv[2]);
         test_stopped_and_resumed_run_matches_rust(argv[1], argv[2]);

@@ -2,7 +2,9 @@
 library, on the TIFF pairs tests/ffi_train_fixtures.rs writes into the directory named
 by MRBCR_TRAIN_FIXTURES (.ci/run sets it)."""
 
+import inspect
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,46 @@ def test_training_on_simulated_images(tmp_path):
     meta = model.metadata
     assert meta["data.pixel_size_nm"].startswith("[60.0, 70.0]")
     assert meta["data.images"].startswith("2 of 256 x 256, seed 3")
+
+
+def test_training_defaults_are_the_core_s(pairs):
+    """training_defaults() reads what write_train_fixtures wrote from the core's
+    TrainConfig, SimulatedTraining and TiffTraining defaults (defaults.txt)."""
+    lines = (pairs[0].parent / "defaults.txt").read_text().split("\n")
+    core = {key: float(value) for key, value in (line.split() for line in lines if line)}
+    defaults = mrbcr.training_defaults()
+    as_numbers = {
+        **defaults,
+        "final_learning_rate": defaults["final_learning_rate"] or 0.0,
+        "flips": int(defaults["flips"]),
+        "noise": int(defaults["noise"]),
+        "resume": int(defaults["resume"]),
+    }
+    del as_numbers["init"]
+    assert as_numbers == core
+    assert defaults["init"] is None and isinstance(defaults["flips"], bool)
+
+
+def test_no_front_end_default_of_its_own():
+    """Every default of the training functions is the library's: the signatures give
+    None (or False for the flag same_units), and each default a docstring names
+    (``name`` (default X, or ``name`` (...; default X) is the library's."""
+    for function in (mrbcr.train_pairs, mrbcr.train_simulated):
+        for name, parameter in inspect.signature(function).parameters.items():
+            if parameter.kind is inspect.Parameter.KEYWORD_ONLY:
+                expected = False if name == "same_units" else None
+                assert parameter.default is expected, f"{function.__name__}({name}=...)"
+        assert ":func:`training_defaults`" in function.__doc__
+    defaults = {**mrbcr.deconvolve_defaults(), **mrbcr.training_defaults()}
+    named = 0
+    for function in (mrbcr.train_pairs, mrbcr.train_simulated, mrbcr.deconvolve):
+        text = " ".join(function.__doc__.split())
+        pattern = r"``(\w+)`` \((?:[^()]*?[;,] )?default:? ([\w.+\-]+)"
+        for name, value in re.findall(pattern, text):
+            named += 1
+            assert name in defaults, f"{function.__name__} documents a default of {name}"
+            assert value == str(defaults[name]), (
+                f"{function.__name__} documents {name} default {value}, the library's is "
+                f"{defaults[name]}"
+            )
+    assert named >= 1  # deconvolve's dtype: the pattern finds what it is meant to

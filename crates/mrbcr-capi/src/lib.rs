@@ -15,10 +15,13 @@
 
 mod classical;
 mod deconvolve;
+#[cfg(test)]
+mod header_defaults;
 mod model;
 mod options;
 mod simulate;
 mod train;
+mod train_options;
 
 pub use classical::{
     mrbcr_psf_compute, mrbcr_psf_model, mrbcr_psf_params, mrbcr_psf_params_free,
@@ -51,15 +54,23 @@ pub use simulate::{
     mrbcr_simulation_params_set_size, mrbcr_simulation_params_set_wavelength_nm,
 };
 pub use train::{
-    mrbcr_train_options, mrbcr_train_options_free, mrbcr_train_options_new,
+    mrbcr_train_progress_callback, mrbcr_train_simulated, mrbcr_train_simulated_defaults,
+    mrbcr_train_tiff_pairs, mrbcr_train_tiff_pairs_defaults,
+};
+pub use train_options::{
+    mrbcr_train_options, mrbcr_train_options_free, mrbcr_train_options_get_augmentation,
+    mrbcr_train_options_get_batch_size, mrbcr_train_options_get_checkpoint_every,
+    mrbcr_train_options_get_init_seed, mrbcr_train_options_get_learning_rate,
+    mrbcr_train_options_get_log_every, mrbcr_train_options_get_patch_size,
+    mrbcr_train_options_get_resume, mrbcr_train_options_get_seed, mrbcr_train_options_get_steps,
+    mrbcr_train_options_get_threads, mrbcr_train_options_get_validation, mrbcr_train_options_new,
     mrbcr_train_options_set_augmentation, mrbcr_train_options_set_batch_size,
     mrbcr_train_options_set_checkpoint_every, mrbcr_train_options_set_init_default,
     mrbcr_train_options_set_init_model_file, mrbcr_train_options_set_init_seed,
     mrbcr_train_options_set_learning_rate, mrbcr_train_options_set_log_every,
     mrbcr_train_options_set_patch_size, mrbcr_train_options_set_resume,
     mrbcr_train_options_set_seed, mrbcr_train_options_set_steps, mrbcr_train_options_set_threads,
-    mrbcr_train_options_set_validation, mrbcr_train_progress_callback, mrbcr_train_simulated,
-    mrbcr_train_tiff_pairs,
+    mrbcr_train_options_set_validation,
 };
 
 use std::cell::RefCell;

@@ -6,8 +6,9 @@
 //!   the parameters (`classical.txt`, one `key value` per line) and the Rust API's
 //!   results for them, as native-endian raw pixels. The C test makes the same calls
 //!   through the ABI and requires bit-identical results.
-//! - The other tests run with `cargo test`: the defaults the header states, and
-//!   Richardson-Lucy through the ABI, called from Rust, against the Rust API.
+//! - The other tests run with `cargo test`: Richardson-Lucy through the ABI, called
+//!   from Rust, against the Rust API. (The defaults the header states are checked in
+//!   `src/header_defaults.rs`.)
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -168,68 +169,6 @@ fn write_classical_fixtures() {
         .flat_map(|v| v.to_ne_bytes())
         .collect();
     write_file(&dir.join("scores.f64"), &score_bytes);
-}
-
-/// The header's text with the comment markers of wrapped lines removed.
-fn header_text() -> String {
-    let header = concat!(env!("CARGO_MANIFEST_DIR"), "/../../include/mrbcr.h");
-    std::fs::read_to_string(header)
-        .unwrap()
-        .replace("\n// ", " ")
-}
-
-#[test]
-fn the_header_states_the_psf_and_simulation_defaults() {
-    let text = header_text();
-    let p = PsfParams::default();
-    let psf = format!(
-        "NA {}, emission wavelength {} nm, refractive index {} (oil), pixels of {} nm, \
-         defocus {} nm, {} x {} pixels, oversampling {}",
-        p.numerical_aperture,
-        p.wavelength_nm,
-        p.refractive_index,
-        p.pixel_size_nm,
-        p.defocus_nm,
-        p.width,
-        p.height,
-        p.oversampling
-    );
-    assert!(
-        text.contains(&psf),
-        "the documentation of mrbcr_psf_params_new (crates/mrbcr-capi/src/classical.rs) must say: {psf}"
-    );
-    let s = SimulationParams::default();
-    let simulation = format!(
-        "{} x {} pixels of {} nm, drawn on a grid {} times finer; NA {} to {}, emission {} to \
-         {} nm, refractive index {}; PSFs of {} pixels; {} to {} photons at the brightest \
-         pixel over {} to {} background photons; camera offset {} counts, gain {}, read \
-         noise {} counts; {} out-of-focus layers {} to {} nm away",
-        s.width,
-        s.height,
-        s.pixel_size_nm,
-        s.oversampling,
-        s.numerical_aperture.0,
-        s.numerical_aperture.1,
-        s.wavelength_nm.0,
-        s.wavelength_nm.1,
-        s.refractive_index,
-        s.psf_size,
-        s.peak_photons.0,
-        s.peak_photons.1,
-        s.background_photons.0,
-        s.background_photons.1,
-        s.camera.offset,
-        s.camera.gain,
-        s.camera.read_noise,
-        s.out_of_focus_layers,
-        s.defocus_nm.0,
-        s.defocus_nm.1
-    );
-    assert!(
-        text.contains(&simulation),
-        "the documentation of mrbcr_simulation_params_new (crates/mrbcr-capi/src/simulate.rs) must say: \
-         {simulation}"
-    );
 }
 
 /// Counts the progress calls; cancels at call `cancel_at` (0: never).

@@ -3,15 +3,18 @@
 //! `write_train_fixtures` (ignored; run by .ci/run with `MRBCR_FFI_FIXTURES=<dir>`)
 //! trains the tiny run that tests/c/test_train.c repeats through the ABI and writes
 //! its model file (`reference.safetensors`), which the C test requires byte for byte;
-//! and it writes the TIFF pairs the C test trains on or must refuse. The settings
-//! below and those of test_train.c are one run: change both or neither.
+//! it writes the TIFF pairs the C test trains on or must refuse, and the core's
+//! training defaults (`defaults.txt`), which the C getters and Python's
+//! `training_defaults()` must give. The settings below and those of test_train.c are
+//! one run: change both or neither.
 
 use std::path::PathBuf;
 
 use mrbcr::formats::tiff::{write_tiff, TiffMetadata};
 use mrbcr::simulate::SimulationParams;
 use mrbcr::train::{
-    train, AdamConfig, BatchLoss, Initialization, SimulatedTraining, TrainConfig, TrainingSet,
+    train, AdamConfig, BatchLoss, Initialization, SimulatedTraining, TiffTraining, TrainConfig,
+    TrainingSet,
 };
 use mrbcr::{ImageStack, Pixels};
 
@@ -58,6 +61,42 @@ fn config(output_dir: PathBuf) -> TrainConfig {
     }
 }
 
+/// The core's training defaults as `name value` lines, in the C getters' terms (a
+/// constant learning rate is a final rate of 0; booleans are 0 or 1; 0 threads is
+/// every core).
+fn defaults_text() -> String {
+    let c = TrainConfig::default();
+    let t = SimulatedTraining::default();
+    let lines = [
+        ("patch_size", c.patch_size.to_string()),
+        ("batch_size", c.batch_size.to_string()),
+        ("steps", c.max_steps.to_string()),
+        ("learning_rate", c.adam.learning_rate.to_string()),
+        (
+            "final_learning_rate",
+            c.final_learning_rate.unwrap_or(0.0).to_string(),
+        ),
+        ("seed", c.seed.to_string()),
+        ("flips", u8::from(c.flips).to_string()),
+        ("noise", u8::from(c.noise).to_string()),
+        ("validate_every", c.validate_every.to_string()),
+        ("patience", c.patience.to_string()),
+        ("log_every", c.log_every.to_string()),
+        ("checkpoint_every", c.checkpoint_every.to_string()),
+        ("resume", "0".to_string()),
+        ("threads", mrbcr::threads::EVERY_CORE.to_string()),
+        ("init_seed", Initialization::DEFAULT_SEED.to_string()),
+        ("images", t.images.to_string()),
+        ("validation_images", t.validation_images.to_string()),
+        ("data_seed", t.seed.to_string()),
+        (
+            "validation_fraction",
+            TiffTraining::DEFAULT_VALIDATION_FRACTION.to_string(),
+        ),
+    ];
+    lines.iter().map(|(k, v)| format!("{k} {v}\n")).collect()
+}
+
 /// A stack of `planes` planes of `side` x `side` 16-bit pixels, a pattern of `seed`.
 fn stack(side: usize, planes: usize, seed: usize) -> ImageStack {
     let pixels = (0..planes * side * side)
@@ -90,4 +129,5 @@ fn write_train_fixtures() {
     write_tiff(&dir.join("low.tif"), &stack(32, 3, 1), &metadata).unwrap();
     write_tiff(&dir.join("high.tif"), &stack(32, 3, 2), &metadata).unwrap();
     write_tiff(&dir.join("high-short.tif"), &stack(32, 2, 3), &metadata).unwrap();
+    std::fs::write(dir.join("defaults.txt"), defaults_text()).unwrap();
 }

@@ -172,7 +172,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = Initialization::DEFAULT_SEED)]
     init_seed: u64,
     /// Worker threads (0: all cores).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = mrbcr::threads::EVERY_CORE)]
     threads: usize,
 }
 

@@ -11,6 +11,10 @@ use crate::error::{Error, Result};
 /// Largest number of worker threads per core a run accepts.
 pub const MAX_THREADS_PER_CORE: usize = 4;
 
+/// The thread count that asks for one thread per core: every run's default
+/// (deconvolution, training).
+pub const EVERY_CORE: usize = 0;
+
 /// The cores this process may use (1 if the system cannot tell).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -27,7 +31,7 @@ pub fn max_worker_threads() -> usize {
 /// [`Error::InvalidInput`] naming the request and the limit if `requested` exceeds
 /// [`max_worker_threads`].
 pub fn worker_threads(requested: usize) -> Result<usize> {
-    if requested == 0 {
+    if requested == EVERY_CORE {
         return Ok(available_cores());
     }
     let limit = max_worker_threads();

@@ -63,6 +63,7 @@ __all__ = [
     "deconvolve_defaults",
     "train_pairs",
     "train_simulated",
+    "training_defaults",
     "version",
 ]
 
@@ -411,4 +412,4 @@ def deconvolve(
     return result
 
 
-from .training import train_pairs, train_simulated  # noqa: E402 (needs Model)
+from .training import train_pairs, train_simulated, training_defaults  # noqa: E402 (needs Model)

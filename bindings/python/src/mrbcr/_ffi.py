@@ -213,6 +213,35 @@ def _signatures():
             "mrbcr_train_options_set_init_seed": (status, [train_options, c_uint64]),
             "mrbcr_train_options_set_init_default": (status, [train_options]),
             "mrbcr_train_options_set_init_model_file": (status, [train_options, c_char_p]),
+            "mrbcr_train_options_get_patch_size": (status, [train_options, POINTER(c_size_t)]),
+            "mrbcr_train_options_get_batch_size": (status, [train_options, POINTER(c_size_t)]),
+            "mrbcr_train_options_get_steps": (status, [train_options, POINTER(c_uint64)]),
+            "mrbcr_train_options_get_learning_rate": (
+                status,
+                [train_options, POINTER(c_double), POINTER(c_double)],
+            ),
+            "mrbcr_train_options_get_seed": (status, [train_options, POINTER(c_uint64)]),
+            "mrbcr_train_options_get_augmentation": (
+                status,
+                [train_options, POINTER(c_int), POINTER(c_int)],
+            ),
+            "mrbcr_train_options_get_validation": (
+                status,
+                [train_options, POINTER(c_uint64), POINTER(c_size_t)],
+            ),
+            "mrbcr_train_options_get_log_every": (status, [train_options, POINTER(c_uint64)]),
+            "mrbcr_train_options_get_checkpoint_every": (
+                status,
+                [train_options, POINTER(c_uint64)],
+            ),
+            "mrbcr_train_options_get_resume": (status, [train_options, POINTER(c_int)]),
+            "mrbcr_train_options_get_threads": (status, [train_options, POINTER(c_size_t)]),
+            "mrbcr_train_options_get_init_seed": (status, [train_options, POINTER(c_uint64)]),
+            "mrbcr_train_simulated_defaults": (
+                status,
+                [POINTER(c_size_t), POINTER(c_size_t), POINTER(c_uint64)],
+            ),
+            "mrbcr_train_tiff_pairs_defaults": (status, [POINTER(c_double)]),
             "mrbcr_train_simulated": (
                 status,
                 [

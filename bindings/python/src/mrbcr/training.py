@@ -4,7 +4,7 @@ Thin over the C library's ``mrbcr_train_*`` functions."""
 
 import math
 import os
-from ctypes import byref, c_double
+from ctypes import byref, c_double, c_int, c_size_t, c_uint64
 from typing import Callable, Optional, Sequence, Union
 
 from . import _args, _ffi
@@ -19,88 +19,171 @@ PathLike = Union[str, os.PathLike]
 ProgressCallback = Callable[[int, float, Optional[float], float], Optional[bool]]
 
 
-def _settings(
-    *,
-    patch_size,
-    batch_size,
-    steps,
-    learning_rate,
-    final_learning_rate,
-    seed,
-    flips,
-    noise,
-    validate_every,
-    patience,
-    log_every,
-    checkpoint_every,
-    init,
-    init_seed,
-    resume,
-    threads,
-) -> dict:
-    """The settings checked and converted for the C types (refused by name if they do
-    not fit); ``init`` becomes None, ``"default"`` or an encoded path."""
-    log_every = _args.u64(log_every, "log_every")
-    if log_every == 0:
+#: The settings of a run (those of ``mrbcr train``), each with its C conversion
+#: (refused by name if it does not fit).
+_CONVERSIONS = dict(
+    patch_size=_args.size,
+    batch_size=_args.size,
+    steps=_args.u64,
+    learning_rate=_args.real,
+    final_learning_rate=_args.real,
+    seed=_args.u64,
+    flips=lambda value, _name: int(bool(value)),
+    noise=lambda value, _name: int(bool(value)),
+    validate_every=_args.u64,
+    patience=_args.size,
+    log_every=_args.u64,
+    checkpoint_every=_args.u64,
+    init=lambda value, name: (
+        value if isinstance(value, str) and value == "default" else _args.path(value, name)
+    ),
+    init_seed=_args.u64,
+    resume=lambda value, _name: int(bool(value)),
+    threads=_args.threads,
+)
+
+
+def _settings(given: dict) -> dict:
+    """The settings the caller gave (None: not given, the library's default), checked
+    and converted for the C types: a name that is not a setting raises TypeError, a
+    value that does not fit InvalidInputError naming it. ``init`` becomes ``"default"``
+    or an encoded path."""
+    unknown = sorted(set(given) - set(_CONVERSIONS))
+    if unknown:
+        raise TypeError(
+            f"mrbcr: unknown training setting {unknown[0]!r}; the settings are "
+            + ", ".join(_CONVERSIONS)
+        )
+    settings = {
+        name: _CONVERSIONS[name](value, name) for name, value in given.items() if value is not None
+    }
+    if settings.get("log_every") == 0:
         raise invalid("log_every must be at least 1 (steps between progress calls)")
-    if not (isinstance(init, str) and init == "default") and init is not None:
-        init = _args.path(init, "init")
+    return settings
+
+
+def _read(getter, leading, *types):
+    """The values ``getter(*leading, &a, &b, ...)`` writes, of the given C types."""
+    values = [t() for t in types]
+    getter(*leading, *(byref(v) for v in values))
+    return [v.value for v in values]
+
+
+def training_defaults() -> dict:
+    """The defaults of the training settings and data arguments, as the library defines
+    them (the same as ``mrbcr train``'s): what :func:`train_pairs` and
+    :func:`train_simulated` use for a setting not given (or given as None).
+    ``final_learning_rate`` None is a constant learning rate, ``init`` None fresh
+    weights drawn with ``init_seed``, ``threads`` 0 every core. ``pixel_sizes_nm`` is
+    left out: None passes the choice to the library."""
+    options = _ffi.TrainOptionsHandle()
+    lib.mrbcr_train_options_new(b"unused", byref(options))
+    try:
+        o = (options,)
+        (patch_size,) = _read(lib.mrbcr_train_options_get_patch_size, o, c_size_t)
+        (batch_size,) = _read(lib.mrbcr_train_options_get_batch_size, o, c_size_t)
+        (steps,) = _read(lib.mrbcr_train_options_get_steps, o, c_uint64)
+        first, last = _read(lib.mrbcr_train_options_get_learning_rate, o, c_double, c_double)
+        (seed,) = _read(lib.mrbcr_train_options_get_seed, o, c_uint64)
+        flips, noise = _read(lib.mrbcr_train_options_get_augmentation, o, c_int, c_int)
+        every, patience = _read(lib.mrbcr_train_options_get_validation, o, c_uint64, c_size_t)
+        (log_every,) = _read(lib.mrbcr_train_options_get_log_every, o, c_uint64)
+        (checkpoint_every,) = _read(lib.mrbcr_train_options_get_checkpoint_every, o, c_uint64)
+        (init_seed,) = _read(lib.mrbcr_train_options_get_init_seed, o, c_uint64)
+        (resume,) = _read(lib.mrbcr_train_options_get_resume, o, c_int)
+        (threads,) = _read(lib.mrbcr_train_options_get_threads, o, c_size_t)
+    finally:
+        lib.mrbcr_train_options_free(options)
+    images, validation_images, data_seed = _read(
+        lib.mrbcr_train_simulated_defaults, (), c_size_t, c_size_t, c_uint64
+    )
+    (validation_fraction,) = _read(lib.mrbcr_train_tiff_pairs_defaults, (), c_double)
     return dict(
-        patch_size=_args.size(patch_size, "patch_size"),
-        batch_size=_args.size(batch_size, "batch_size"),
-        steps=_args.u64(steps, "steps"),
-        learning_rate=_args.real(learning_rate, "learning_rate"),
-        final_learning_rate=(
-            0.0
-            if final_learning_rate is None
-            else _args.real(final_learning_rate, "final_learning_rate")
-        ),
-        seed=_args.u64(seed, "seed"),
-        flips=int(bool(flips)),
-        noise=int(bool(noise)),
-        validate_every=_args.u64(validate_every, "validate_every"),
-        patience=_args.size(patience, "patience"),
+        patch_size=patch_size,
+        batch_size=batch_size,
+        steps=steps,
+        learning_rate=first,
+        final_learning_rate=None if last == 0 else last,
+        seed=seed,
+        flips=bool(flips),
+        noise=bool(noise),
+        validate_every=every,
+        patience=patience,
         log_every=log_every,
-        checkpoint_every=_args.u64(checkpoint_every, "checkpoint_every"),
-        init=init,
-        init_seed=_args.u64(init_seed, "init_seed"),
-        resume=int(bool(resume)),
-        threads=_args.threads(threads),
+        checkpoint_every=checkpoint_every,
+        init=None,
+        init_seed=init_seed,
+        resume=bool(resume),
+        threads=threads,
+        validation_fraction=validation_fraction,
+        images=images,
+        validation_images=validation_images,
+        data_seed=data_seed,
     )
 
 
-def _options(output_dir: bytes, settings: dict) -> _ffi.TrainOptionsHandle:
-    """A new ``mrbcr_train_options *`` with these (checked) settings; the caller frees
-    it. The library is asked for a progress call at every step (the Python side
-    reports every ``log_every`` steps), so that Ctrl-C stops the run after the step
-    in progress."""
+def _options(output_dir: bytes, settings: dict):
+    """A new ``mrbcr_train_options *`` with the library's defaults changed by these
+    (checked) settings, and the run's ``log_every``; the caller frees the options. A C
+    setter that takes two settings is given the other one's current value when only
+    one is set. The library is asked for a progress call at every step (the Python side
+    reports every ``log_every`` steps), so that Ctrl-C stops the run after the step in
+    progress."""
     s = settings
     options = _ffi.TrainOptionsHandle()
     lib.mrbcr_train_options_new(output_dir, byref(options))
     try:
-        lib.mrbcr_train_options_set_patch_size(options, s["patch_size"])
-        lib.mrbcr_train_options_set_batch_size(options, s["batch_size"])
-        lib.mrbcr_train_options_set_steps(options, s["steps"])
-        lib.mrbcr_train_options_set_learning_rate(
-            options, s["learning_rate"], s["final_learning_rate"]
-        )
-        lib.mrbcr_train_options_set_seed(options, s["seed"])
-        lib.mrbcr_train_options_set_augmentation(options, s["flips"], s["noise"])
-        lib.mrbcr_train_options_set_validation(options, s["validate_every"], s["patience"])
-        lib.mrbcr_train_options_set_log_every(options, 1)
-        lib.mrbcr_train_options_set_checkpoint_every(options, s["checkpoint_every"])
-        lib.mrbcr_train_options_set_resume(options, s["resume"])
-        lib.mrbcr_train_options_set_threads(options, s["threads"])
-        if s["init"] is None:
+        if "patch_size" in s:
+            lib.mrbcr_train_options_set_patch_size(options, s["patch_size"])
+        if "batch_size" in s:
+            lib.mrbcr_train_options_set_batch_size(options, s["batch_size"])
+        if "steps" in s:
+            lib.mrbcr_train_options_set_steps(options, s["steps"])
+        if "learning_rate" in s or "final_learning_rate" in s:
+            first, last = _read(
+                lib.mrbcr_train_options_get_learning_rate, (options,), c_double, c_double
+            )
+            lib.mrbcr_train_options_set_learning_rate(
+                options, s.get("learning_rate", first), s.get("final_learning_rate", last)
+            )
+        if "seed" in s:
+            lib.mrbcr_train_options_set_seed(options, s["seed"])
+        if "flips" in s or "noise" in s:
+            flips, noise = _read(
+                lib.mrbcr_train_options_get_augmentation, (options,), c_int, c_int
+            )
+            lib.mrbcr_train_options_set_augmentation(
+                options, s.get("flips", flips), s.get("noise", noise)
+            )
+        if "validate_every" in s or "patience" in s:
+            every, patience = _read(
+                lib.mrbcr_train_options_get_validation, (options,), c_uint64, c_size_t
+            )
+            lib.mrbcr_train_options_set_validation(
+                options, s.get("validate_every", every), s.get("patience", patience)
+            )
+        if "checkpoint_every" in s:
+            lib.mrbcr_train_options_set_checkpoint_every(options, s["checkpoint_every"])
+        if "resume" in s:
+            lib.mrbcr_train_options_set_resume(options, s["resume"])
+        if "threads" in s:
+            lib.mrbcr_train_options_set_threads(options, s["threads"])
+        if "init" in s:
+            if s["init"] == "default":
+                lib.mrbcr_train_options_set_init_default(options)
+            else:
+                lib.mrbcr_train_options_set_init_model_file(options, s["init"])
+        elif "init_seed" in s:
             lib.mrbcr_train_options_set_init_seed(options, s["init_seed"])
-        elif s["init"] == "default":
-            lib.mrbcr_train_options_set_init_default(options)
+        if "log_every" in s:
+            log_every = s["log_every"]
         else:
-            lib.mrbcr_train_options_set_init_model_file(options, s["init"])
+            (log_every,) = _read(lib.mrbcr_train_options_get_log_every, (options,), c_uint64)
+        lib.mrbcr_train_options_set_log_every(options, 1)
     except BaseException:
         lib.mrbcr_train_options_free(options)
         raise
-    return options
+    return options, log_every
 
 
 class _Window:
@@ -136,15 +219,15 @@ def _train(output_dir: PathLike, settings: dict, progress, start):
     from . import Model
 
     directory = _args.path(output_dir, "output_dir")
-    settings = _settings(**{**_DEFAULTS, **settings})
+    settings = _settings(settings)
     run = Run(progress)
-    callback = _ffi.TRAIN_PROGRESS_CALLBACK(_Window(run, settings["log_every"]))
 
     model_file = os.path.join(os.fsdecode(directory), "model.safetensors")
 
     def call():
-        options = _options(directory, settings)
+        options, log_every = _options(directory, settings)
         try:
+            callback = _ffi.TRAIN_PROGRESS_CALLBACK(_Window(run, log_every))
             handle = _ffi.ModelHandle()
             start(options, callback, byref(handle))
         finally:
@@ -155,27 +238,10 @@ def _train(output_dir: PathLike, settings: dict, progress, start):
     return run.run(call)
 
 
-_DEFAULTS = dict(
-    patch_size=128,
-    batch_size=8,
-    steps=10_000,
-    learning_rate=1e-3,
-    final_learning_rate=None,
-    seed=1,
-    flips=True,
-    noise=True,
-    validate_every=200,
-    patience=10,
-    log_every=10,
-    checkpoint_every=100,
-    init=None,
-    init_seed=1,
-    resume=False,
-    threads=0,
-)
-
 _SETTINGS_DOC = """
-    Settings (those of ``mrbcr train``): ``patch_size`` (a multiple of 4), ``batch_size``,
+    Settings (those of ``mrbcr train``; one not given, or given as None, keeps the
+    library's default, which :func:`training_defaults` reads, as it does the defaults
+    of the data arguments above): ``patch_size`` (a multiple of 4), ``batch_size``,
     ``steps`` (in all: a resumed run counts the earlier ones), ``learning_rate`` and
     ``final_learning_rate`` (a cosine decay to it; None: constant), ``seed``, ``flips``
     and ``noise`` (augmentation), ``validate_every`` (0: never) and ``patience`` (0:
@@ -207,7 +273,7 @@ def train_pairs(
     high: PathLike,
     output_dir: PathLike,
     *,
-    validation_fraction: float = 0.1,
+    validation_fraction: Optional[float] = None,
     same_units: bool = False,
     progress: Optional[ProgressCallback] = None,
     **settings,
@@ -220,7 +286,10 @@ def train_pairs(
     learns to keep intensities.
     """
     low, high = _args.path(low, "low"), _args.path(high, "high")
-    fraction = _args.real(validation_fraction, "validation_fraction")
+    if validation_fraction is None:
+        (fraction,) = _read(lib.mrbcr_train_tiff_pairs_defaults, (), c_double)
+    else:
+        fraction = _args.real(validation_fraction, "validation_fraction")
     return _train(
         output_dir,
         settings,
@@ -234,23 +303,33 @@ def train_pairs(
 def train_simulated(
     output_dir: PathLike,
     *,
-    pixel_sizes_nm: Sequence[float] = (65.0,),
-    images: int = 192,
-    validation_images: int = 8,
-    data_seed: int = 1000,
+    pixel_sizes_nm: Optional[Sequence[float]] = None,
+    images: Optional[int] = None,
+    validation_images: Optional[int] = None,
+    data_seed: Optional[int] = None,
     progress: Optional[ProgressCallback] = None,
     **settings,
 ):
-    """Trains m-rBCR on simulated widefield images (the simulator's training
-    defaults: 256 x 256 images, NA 1.1 to 1.4, emission 500 to 620 nm, 10 to 5000
-    photons at the brightest pixel), ``images`` for training and
-    ``validation_images`` for validation, shared out evenly over ``pixel_sizes_nm``.
+    """Trains m-rBCR on simulated widefield images (the simulator's training defaults,
+    those of ``mrbcr train``), ``images`` for training and ``validation_images`` for
+    validation, drawn with ``data_seed``, shared out evenly over ``pixel_sizes_nm``
+    (None: the training defaults' pixel sizes). Each of the four not given, or None:
+    the library's default.
     """
-    sizes = [_args.real(size, f"pixel_sizes_nm[{i}]") for i, size in enumerate(pixel_sizes_nm)]
-    array = (c_double * len(sizes))(*sizes)
-    images = _args.size(images, "images")
-    validation_images = _args.size(validation_images, "validation_images")
-    data_seed = _args.u64(data_seed, "data_seed")
+    sizes = [
+        _args.real(size, f"pixel_sizes_nm[{i}]") for i, size in enumerate(pixel_sizes_nm or ())
+    ]
+    array = (c_double * len(sizes))(*sizes) if sizes else None
+    default_images, default_validation_images, default_seed = _read(
+        lib.mrbcr_train_simulated_defaults, (), c_size_t, c_size_t, c_uint64
+    )
+    images = default_images if images is None else _args.size(images, "images")
+    validation_images = (
+        default_validation_images
+        if validation_images is None
+        else _args.size(validation_images, "validation_images")
+    )
+    data_seed = default_seed if data_seed is None else _args.u64(data_seed, "data_seed")
     return _train(
         output_dir,
         settings,

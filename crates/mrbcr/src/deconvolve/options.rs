@@ -262,7 +262,7 @@ impl Default for DeconvolveOptions {
             overlap: DeconvolveOptions::DEFAULT_OVERLAP,
             normalization: Normalization::default(),
             output_range: OutputRange::default(),
-            threads: 0,
+            threads: crate::threads::EVERY_CORE,
             memory_limit: 0,
         }
     }
