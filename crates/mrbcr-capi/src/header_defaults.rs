@@ -31,7 +31,9 @@ fn function_docs() -> HashMap<String, String> {
         if !comment.is_empty() {
             // A declaration: the identifier before its first parenthesis.
             let before = line.split('(').next().unwrap_or("");
-            let name = before.rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).next();
+            let name = before
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next();
             if let Some(name) = name.filter(|n| line.contains('(') && n.starts_with("mrbcr_")) {
                 docs.insert(name.to_string(), comment.join(" "));
             }

@@ -253,8 +253,10 @@ unsafe fn run_band(level: SimdLevel, call: &ConvCall, band: Range<usize>) {
         let channels = c0..(c0 + group).min(weights.c_in);
         for p in band.clone().step_by(block) {
             // SAFETY: `p` is a block of the compute range; the plane layout guarantees
-            // that the block and all its taps stay inside every plane (see layout.rs).
-            run_block(level, call, p, channels.clone())
+            // that the block and all its taps stay inside every plane (see layout.rs);
+            // the groups come in order, and no other thread touches the band (this
+            // function's contract).
+            unsafe { run_block(level, call, p, channels.clone()) }
         }
     }
 }
@@ -310,20 +312,27 @@ unsafe fn run_block(level: SimdLevel, call: &ConvCall, p: usize, channels: Range
             p,
             channels: channels.clone(),
         };
-        match (level.kind(), w.block) {
-            #[cfg(target_arch = "x86_64")]
-            (Avx512, 4) => x86::block_avx512::<4, { vectors_per_block(Avx512, 4) }>(call, g),
-            #[cfg(target_arch = "x86_64")]
-            (Avx512, _) => x86::block_avx512::<1, { vectors_per_block(Avx512, 1) }>(call, g),
-            #[cfg(target_arch = "x86_64")]
-            (Avx2, 4) => x86::block_avx2::<4, { vectors_per_block(Avx2, 4) }>(call, g),
-            #[cfg(target_arch = "x86_64")]
-            (Avx2, _) => x86::block_avx2::<1, { vectors_per_block(Avx2, 1) }>(call, g),
-            #[cfg(target_arch = "aarch64")]
-            (Neon, 4) => arm::block_neon::<4, { vectors_per_block(Neon, 4) }>(call, g),
-            #[cfg(target_arch = "aarch64")]
-            (Neon, _) => arm::block_neon::<1, { vectors_per_block(Neon, 1) }>(call, g),
-            _ => block_scalar(call, g, block_pixels(Scalar, w.block)),
+        // SAFETY: every kernel below needs what this function's contract gives (a block
+        // start of the compute range, groups in order); the SIMD ones also need their
+        // instruction set, which `level` proves the CPU has (a `SimdLevel` of a kind
+        // exists only then), and each block's pixel count is the one `block_pixels`
+        // gives that kind, so the block is the one `p` starts.
+        unsafe {
+            match (level.kind(), w.block) {
+                #[cfg(target_arch = "x86_64")]
+                (Avx512, 4) => x86::block_avx512::<4, { vectors_per_block(Avx512, 4) }>(call, g),
+                #[cfg(target_arch = "x86_64")]
+                (Avx512, _) => x86::block_avx512::<1, { vectors_per_block(Avx512, 1) }>(call, g),
+                #[cfg(target_arch = "x86_64")]
+                (Avx2, 4) => x86::block_avx2::<4, { vectors_per_block(Avx2, 4) }>(call, g),
+                #[cfg(target_arch = "x86_64")]
+                (Avx2, _) => x86::block_avx2::<1, { vectors_per_block(Avx2, 1) }>(call, g),
+                #[cfg(target_arch = "aarch64")]
+                (Neon, 4) => arm::block_neon::<4, { vectors_per_block(Neon, 4) }>(call, g),
+                #[cfg(target_arch = "aarch64")]
+                (Neon, _) => arm::block_neon::<1, { vectors_per_block(Neon, 1) }>(call, g),
+                _ => block_scalar(call, g, block_pixels(Scalar, w.block)),
+            }
         }
     }
 }
@@ -362,14 +371,24 @@ unsafe fn block_scalar(call: &ConvCall, g: Group, len: usize) {
     let last = g.is_last(call);
     for oi in 0..w.block {
         let o = g.ob * w.block + oi;
-        let out = call.out.0.add(o * call.plane_len);
+        // SAFETY: output plane `o` (below `c_out`) starts `o * plane_len` floats into
+        // the call's output of `c_out` planes.
+        let out = unsafe { call.out.0.add(o * call.plane_len) };
         for q in g.p..g.p + len {
-            let mut acc = if g.is_first() { w.bias[o] } else { *out.add(q) };
+            let mut acc = if g.is_first() {
+                w.bias[o]
+            } else {
+                // SAFETY: `q` is a pixel of the block, inside the plane (this
+                // function's contract), written only by this task.
+                unsafe { *out.add(q) }
+            };
             for i in g.channels.clone() {
                 let plane = call.inputs[i];
                 let kernel = &w.packed[(g.ob * w.c_in + i) * taps * w.block..];
                 for (t, &off) in call.offsets.iter().enumerate() {
-                    let x = *plane.offset(q as isize + off);
+                    // SAFETY: a tap of a pixel of the compute range: the plane's
+                    // padding keeps it inside the input plane (see layout.rs).
+                    let x = unsafe { *plane.offset(q as isize + off) };
                     acc = x.mul_add(kernel[t * w.block + oi], acc);
                 }
             }
@@ -377,11 +396,13 @@ unsafe fn block_scalar(call: &ConvCall, g: Group, len: usize) {
                 if call.relu {
                     acc = if acc > 0.0 { acc } else { 0.0 };
                 }
-                if *call.interior.add(q) == 0 {
+                // SAFETY: the interior mask has a word per plane position, `q` among them.
+                if unsafe { *call.interior.add(q) } == 0 {
                     acc = 0.0;
                 }
             }
-            *out.add(q) = acc;
+            // SAFETY: as the read of `out` above.
+            unsafe { *out.add(q) = acc };
         }
     }
 }
@@ -402,46 +423,76 @@ unsafe fn block_simd<V: F32Vector, const OB: usize, const NV: usize>(call: &Conv
     let w = call.weights;
     let p = g.p;
     let (first, last) = (g.is_first(), g.is_last(call));
-    let mut acc = [[V::splat(0.0); NV]; OB];
+    // In every block below, the vector operations need `V`'s instruction set, which
+    // the CPU has (this function's contract); the pointer steps and accesses are the
+    // ones each comment gives.
+    // SAFETY: no memory is touched.
+    let mut acc = [[unsafe { V::splat(0.0) }; NV]; OB];
     for (o, row) in acc.iter_mut().enumerate() {
-        let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
+        // SAFETY: the block's pixels from `p` of output plane `g.ob * OB + o` (below
+        // `c_out`): inside the call's output of `c_out` planes.
+        let out = unsafe { call.out.0.add((g.ob * OB + o) * call.plane_len + p) };
         for (v, a) in row.iter_mut().enumerate() {
-            *a = if first {
-                V::splat(w.bias[g.ob * OB + o])
-            } else {
-                V::load(out.add(V::LANES * v))
+            // SAFETY: vector `v` of the block (`NV * LANES` pixels from `p`, inside the
+            // plane by this function's contract), written only by this task.
+            *a = unsafe {
+                if first {
+                    V::splat(w.bias[g.ob * OB + o])
+                } else {
+                    V::load(out.add(V::LANES * v))
+                }
             };
         }
     }
-    let mut wp = w.packed.as_ptr().add(g.weight_offset(call, OB));
+    // SAFETY: the group's first weight, inside the packed kernel (`weight_offset`).
+    let mut wp = unsafe { w.packed.as_ptr().add(g.weight_offset(call, OB)) };
     for &plane in &call.inputs[g.channels.clone()] {
-        let base = plane.add(p);
+        // SAFETY: `p` is a position of the input plane (the planes share the output's
+        // geometry).
+        let base = unsafe { plane.add(p) };
         for &off in &call.offsets {
-            let src = base.offset(off);
-            let mut x = [V::splat(0.0); NV];
+            // SAFETY: the block's pixels moved by a tap offset: the plane's padding and
+            // tail slack keep every one of them inside the input plane (see layout.rs).
+            let src = unsafe { base.offset(off) };
+            // SAFETY: no memory is touched.
+            let mut x = [unsafe { V::splat(0.0) }; NV];
             for (v, xv) in x.iter_mut().enumerate() {
-                *xv = V::load(src.add(V::LANES * v));
+                // SAFETY: vector `v` of those pixels, inside the plane (above).
+                *xv = unsafe { V::load(src.add(V::LANES * v)) };
             }
             for row in acc.iter_mut() {
-                let wv = V::splat(*wp);
-                wp = wp.add(1);
+                // SAFETY: the packed weights of the group hold one weight per (input
+                // channel, tap, output of the block), read in that order: `wp` stays
+                // inside them, and one past the last after the last read.
+                let wv = unsafe {
+                    let wv = V::splat(*wp);
+                    wp = wp.add(1);
+                    wv
+                };
                 for (a, xv) in row.iter_mut().zip(&x) {
-                    *a = xv.mul_add(wv, *a);
+                    // SAFETY: registers only.
+                    *a = unsafe { xv.mul_add(wv, *a) };
                 }
             }
         }
     }
     for (o, row) in acc.iter().enumerate() {
-        let out = call.out.0.add((g.ob * OB + o) * call.plane_len + p);
+        // SAFETY: as for the first loop.
+        let out = unsafe { call.out.0.add((g.ob * OB + o) * call.plane_len + p) };
         for (v, a) in row.iter().enumerate() {
             let mut r = *a;
-            if last {
-                if call.relu {
-                    r = r.relu();
+            // SAFETY: vector `v` of the block, inside the plane and written only by this
+            // task (this function's contract); the interior mask has a word per plane
+            // position, these among them.
+            unsafe {
+                if last {
+                    if call.relu {
+                        r = r.relu();
+                    }
+                    r = r.and_mask(call.interior.add(p + V::LANES * v));
                 }
-                r = r.and_mask(call.interior.add(p + V::LANES * v));
+                r.store(out.add(V::LANES * v));
             }
-            r.store(out.add(V::LANES * v));
         }
     }
 }
@@ -458,7 +509,8 @@ mod x86 {
     /// As `run_block`, and the CPU must have AVX-512F.
     #[target_feature(enable = "avx512f")]
     pub(super) unsafe fn block_avx512<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
-        block_simd::<__m512, OB, NV>(call, g)
+        // SAFETY: this function's contract is `block_simd`'s for `__m512`.
+        unsafe { block_simd::<__m512, OB, NV>(call, g) }
     }
 
     /// [`block_simd`] on 8-lane AVX2 vectors.
@@ -467,7 +519,8 @@ mod x86 {
     /// As `run_block`, and the CPU must have AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn block_avx2<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
-        block_simd::<__m256, OB, NV>(call, g)
+        // SAFETY: this function's contract is `block_simd`'s for `__m256`.
+        unsafe { block_simd::<__m256, OB, NV>(call, g) }
     }
 }
 
@@ -483,6 +536,7 @@ mod arm {
     /// As `run_block`, and the CPU must have NEON.
     #[target_feature(enable = "neon")]
     pub(super) unsafe fn block_neon<const OB: usize, const NV: usize>(call: &ConvCall, g: Group) {
-        block_simd::<float32x4_t, OB, NV>(call, g)
+        // SAFETY: this function's contract is `block_simd`'s for `float32x4_t`.
+        unsafe { block_simd::<float32x4_t, OB, NV>(call, g) }
     }
 }

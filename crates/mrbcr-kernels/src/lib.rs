@@ -7,18 +7,10 @@
 //! operations in the same order (fused multiply-adds included), so they give
 //! bit-identical results; the tests check that they do.
 
-// The one exception to the workspace's `unsafe_op_in_unsafe_fn`: the convolution's
-// `unsafe fn` bodies (raw-pointer arithmetic over the planes, the SIMD blocks) are
-// being reworked for speed; they get their inner `unsafe {}` blocks, each with its
-// `SAFETY` comment, once that work has landed (issue 14). Their callers' unsafe
-// blocks are documented already.
-#[allow(unsafe_op_in_unsafe_fn)]
 pub mod conv;
 pub mod layout;
 pub mod resize;
 mod vector;
-// The same exception, for the same reason, for the Winograd convolution (issue 13).
-#[allow(unsafe_op_in_unsafe_fn)]
 pub mod winograd;
 
 use std::sync::OnceLock;

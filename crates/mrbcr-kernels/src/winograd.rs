@@ -266,14 +266,20 @@ unsafe fn run_tile(level: SimdLevel, call: &Call, start: usize, scratch: *mut f3
     #[cfg(target_arch = "aarch64")]
     const NEON: (usize, usize) = block_shape(SimdKind::Neon);
     const SCALAR: (usize, usize) = block_shape(SimdKind::Scalar);
-    match level.kind() {
-        #[cfg(target_arch = "x86_64")]
-        SimdKind::Avx512 => x86::tile_avx512::<{ AVX512.1 }>(call, start, scratch),
-        #[cfg(target_arch = "x86_64")]
-        SimdKind::Avx2 => x86::tile_avx2::<{ AVX2.1 }>(call, start, scratch),
-        #[cfg(target_arch = "aarch64")]
-        SimdKind::Neon => arm::tile_neon::<{ NEON.1 }>(call, start, scratch),
-        _ => tile::<f32, { SCALAR.1 }>(call, start, scratch),
+    // SAFETY: each tile function needs what this function's contract gives, the
+    // scratch sized for its block shape (`conv3x3` sizes it with `block_shape` of this
+    // level's kind, the shape chosen here) and its instruction set, which `level`
+    // proves the CPU has (one-lane `f32` needs none).
+    unsafe {
+        match level.kind() {
+            #[cfg(target_arch = "x86_64")]
+            SimdKind::Avx512 => x86::tile_avx512::<{ AVX512.1 }>(call, start, scratch),
+            #[cfg(target_arch = "x86_64")]
+            SimdKind::Avx2 => x86::tile_avx2::<{ AVX2.1 }>(call, start, scratch),
+            #[cfg(target_arch = "aarch64")]
+            SimdKind::Neon => arm::tile_neon::<{ NEON.1 }>(call, start, scratch),
+            _ => tile::<f32, { SCALAR.1 }>(call, start, scratch),
+        }
     }
 }
 
@@ -288,11 +294,14 @@ unsafe fn tile<V: F32Vector, const NV: usize>(call: &Call, start: usize, scratch
     let end = start + call.stride;
     let mut x = start;
     while x + NV * V::LANES <= end {
-        block::<V, NV>(call, x, end, scratch);
+        // SAFETY: `x < end`, the end of the tile's first row, and this function's
+        // contract is the rest of `block`'s.
+        unsafe { block::<V, NV>(call, x, end, scratch) };
         x += NV * V::LANES;
     }
     while x < end {
-        block::<V, 1>(call, x, end, scratch);
+        // SAFETY: as above; a block of one vector needs less scratch than one of `NV`.
+        unsafe { block::<V, 1>(call, x, end, scratch) };
         x += V::LANES;
     }
 }
@@ -317,26 +326,41 @@ unsafe fn block<V: F32Vector, const NV: usize>(
     let (c_in, stride, lanes) = (w.c_in, call.stride, V::LANES);
     let vectors = transformed_vectors(lanes, NV);
     let width = vectors * lanes;
+    // In every block below, the vector operations need `V`'s instruction set, which
+    // the CPU has (this function's contract); the pointer steps and accesses are the
+    // ones each comment gives.
     let transformed = scratch;
-    let sums = scratch.add(ALPHA * c_in * width);
+    // SAFETY: the scratch holds the transformed rows (`ALPHA * c_in * width` floats)
+    // and then the sums (`scratch_len`).
+    let sums = unsafe { scratch.add(ALPHA * c_in * width) };
 
     // The input transform: `transformed[k][c][j]` is row k of B^T applied to the
     // column of input channel c at flat position x0 - 1 + j.
     for (c, &plane) in call.inputs.iter().enumerate() {
-        let src = plane.add(x0 - 1 - stride);
+        // SAFETY: one row above the tile and one pixel before `x0`: inside the plane
+        // (its padding rows and columns, this function's contract).
+        let src = unsafe { plane.add(x0 - 1 - stride) };
         for v in 0..vectors {
-            let mut column = [V::splat(0.0); ALPHA];
+            // SAFETY: no memory is touched.
+            let mut column = [unsafe { V::splat(0.0) }; ALPHA];
             for (i, d) in column.iter_mut().enumerate() {
-                *d = V::load(src.add(i * stride + v * lanes));
+                // SAFETY: row `i` (of `ALPHA`) from the row above the tile, vector `v`
+                // of the `transformed_vectors` this function's contract allows.
+                *d = unsafe { V::load(src.add(i * stride + v * lanes)) };
             }
             for (k, coefficients) in INPUT_TRANSFORM.iter().enumerate() {
-                let mut t = V::splat(0.0);
-                for (d, &b) in column.iter().zip(coefficients) {
-                    if b != 0.0 {
-                        t = d.mul_add(V::splat(b), t);
+                // SAFETY: registers only, then a store into row (k, c) of the
+                // transformed rows, vector `v` of their `width / lanes`: inside the
+                // scratch's first part.
+                unsafe {
+                    let mut t = V::splat(0.0);
+                    for (d, &b) in column.iter().zip(coefficients) {
+                        if b != 0.0 {
+                            t = d.mul_add(V::splat(b), t);
+                        }
                     }
+                    t.store(transformed.add((k * c_in + c) * width + v * lanes));
                 }
-                t.store(transformed.add((k * c_in + c) * width + v * lanes));
             }
         }
     }
@@ -345,33 +369,52 @@ unsafe fn block<V: F32Vector, const NV: usize>(
     // along the row over all input channels.
     let blocks = w.c_out / OUTPUT_BLOCK;
     for k in 0..ALPHA {
-        let rows = transformed.add(k * c_in * width);
+        // SAFETY: transformed row `k` of the first channel, inside the scratch.
+        let rows = unsafe { transformed.add(k * c_in * width) };
         for ob in 0..blocks {
-            let mut acc = [[V::splat(0.0); NV]; OUTPUT_BLOCK];
-            let mut wp = w
-                .packed
-                .as_ptr()
-                .add((ob * ALPHA + k) * c_in * TAPS * OUTPUT_BLOCK);
+            // SAFETY: no memory is touched.
+            let mut acc = [[unsafe { V::splat(0.0) }; NV]; OUTPUT_BLOCK];
+            // SAFETY: the weights of output block `ob` and transformed row `k`, inside
+            // the packed weights (`[c_out / OUTPUT_BLOCK][ALPHA][c_in][TAPS][OUTPUT_BLOCK]`).
+            let mut wp = unsafe {
+                w.packed
+                    .as_ptr()
+                    .add((ob * ALPHA + k) * c_in * TAPS * OUTPUT_BLOCK)
+            };
             for c in 0..c_in {
-                let row = rows.add(c * width);
+                // SAFETY: transformed row (k, c), inside the scratch.
+                let row = unsafe { rows.add(c * width) };
                 for dx in 0..TAPS {
-                    let mut xs = [V::splat(0.0); NV];
+                    // SAFETY: no memory is touched.
+                    let mut xs = [unsafe { V::splat(0.0) }; NV];
                     for (v, xv) in xs.iter_mut().enumerate() {
-                        *xv = V::load(row.add(dx + v * lanes));
+                        // SAFETY: `dx + v * lanes + lanes <= width`: the transformed row
+                        // has `transformed_vectors` vectors, enough for the taps' reach.
+                        *xv = unsafe { V::load(row.add(dx + v * lanes)) };
                     }
                     for out_row in acc.iter_mut() {
-                        let wv = V::splat(*wp);
-                        wp = wp.add(1);
+                        // SAFETY: `wp` walks the `c_in * TAPS * OUTPUT_BLOCK` weights of
+                        // (ob, k) in order, each read once: inside the packed weights.
+                        let wv = unsafe {
+                            let wv = V::splat(*wp);
+                            wp = wp.add(1);
+                            wv
+                        };
                         for (a, xv) in out_row.iter_mut().zip(&xs) {
-                            *a = xv.mul_add(wv, *a);
+                            // SAFETY: registers only.
+                            *a = unsafe { xv.mul_add(wv, *a) };
                         }
                     }
                 }
             }
-            let dst = sums.add((ob * ALPHA + k) * OUTPUT_BLOCK * NV * lanes);
-            for (o, out_row) in acc.iter().enumerate() {
-                for (v, a) in out_row.iter().enumerate() {
-                    a.store(dst.add((o * NV + v) * lanes));
+            // SAFETY: the sums of (ob, k), `OUTPUT_BLOCK * NV` vectors inside the
+            // scratch's second part, which holds `ALPHA * c_out * NV * lanes` floats.
+            unsafe {
+                let dst = sums.add((ob * ALPHA + k) * OUTPUT_BLOCK * NV * lanes);
+                for (o, out_row) in acc.iter().enumerate() {
+                    for (v, a) in out_row.iter().enumerate() {
+                        a.store(dst.add((o * NV + v) * lanes));
+                    }
                 }
             }
         }
@@ -380,37 +423,50 @@ unsafe fn block<V: F32Vector, const NV: usize>(
     // The output transform, bias first, then the ReLU and the padding mask.
     for o in 0..w.c_out {
         let (ob, oi) = (o / OUTPUT_BLOCK, o % OUTPUT_BLOCK);
-        let bias = V::splat(w.bias[o]);
-        let out = call.out.0.add(o * call.plane_len);
+        // SAFETY: no memory is touched.
+        let bias = unsafe { V::splat(w.bias[o]) };
+        // SAFETY: output plane `o` (below `c_out`), inside the call's output.
+        let out = unsafe { call.out.0.add(o * call.plane_len) };
         for v in 0..NV {
             let p = x0 + v * lanes;
             if p >= row_end {
                 break;
             }
-            let mut m = [V::splat(0.0); ALPHA];
+            // SAFETY: no memory is touched.
+            let mut m = [unsafe { V::splat(0.0) }; ALPHA];
             for (k, mk) in m.iter_mut().enumerate() {
                 let at = ((ob * ALPHA + k) * OUTPUT_BLOCK + oi) * NV + v;
-                *mk = V::load(sums.add(at * lanes));
+                // SAFETY: the sum of (ob, k, oi, v), written above, inside the scratch.
+                *mk = unsafe { V::load(sums.add(at * lanes)) };
             }
             for (i, coefficients) in OUTPUT_TRANSFORM.iter().enumerate() {
-                let mut y = bias;
-                for (mk, &a) in m.iter().zip(coefficients) {
-                    if a != 0.0 {
-                        y = mk.mul_add(V::splat(a), y);
-                    }
-                }
                 let q = p + i * stride;
-                if call.relu {
-                    y = y.relu();
-                }
-                y = y.and_mask(call.interior.add(q));
-                if p + lanes <= row_end {
-                    y.store(out.add(q));
-                } else {
-                    // The vector runs into the next row: store only this row's pixels.
-                    let mut lanes_out = [0.0f32; 16];
-                    y.store(lanes_out.as_mut_ptr());
-                    std::ptr::copy_nonoverlapping(lanes_out.as_ptr(), out.add(q), row_end - p);
+                // SAFETY: registers only; then the mask word of each lane's position
+                // and the store of the tile's row `i` from `p`: the interior mask has a
+                // word per plane position, and the tile's rows are inside the plane
+                // (the tail slack covers a vector running past the last row's end).
+                // A full vector is stored only if it ends in this row; otherwise only
+                // this row's `row_end - p` pixels are copied (fewer than `lanes`, at
+                // most 16). The rows are this task's own.
+                unsafe {
+                    let mut y = bias;
+                    for (mk, &a) in m.iter().zip(coefficients) {
+                        if a != 0.0 {
+                            y = mk.mul_add(V::splat(a), y);
+                        }
+                    }
+                    if call.relu {
+                        y = y.relu();
+                    }
+                    y = y.and_mask(call.interior.add(q));
+                    if p + lanes <= row_end {
+                        y.store(out.add(q));
+                    } else {
+                        // The vector runs into the next row: store only this row's pixels.
+                        let mut lanes_out = [0.0f32; 16];
+                        y.store(lanes_out.as_mut_ptr());
+                        std::ptr::copy_nonoverlapping(lanes_out.as_ptr(), out.add(q), row_end - p);
+                    }
                 }
             }
         }
@@ -433,7 +489,8 @@ mod x86 {
         start: usize,
         scratch: *mut f32,
     ) {
-        tile::<__m512, NV>(call, start, scratch)
+        // SAFETY: this function's contract is `tile`'s for `__m512`.
+        unsafe { tile::<__m512, NV>(call, start, scratch) }
     }
 
     /// [`tile`] on 8-lane AVX2 vectors.
@@ -442,7 +499,8 @@ mod x86 {
     /// As `tile`, and the CPU must have AVX2 and FMA.
     #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn tile_avx2<const NV: usize>(call: &Call, start: usize, scratch: *mut f32) {
-        tile::<__m256, NV>(call, start, scratch)
+        // SAFETY: this function's contract is `tile`'s for `__m256`.
+        unsafe { tile::<__m256, NV>(call, start, scratch) }
     }
 }
 
@@ -458,6 +516,7 @@ mod arm {
     /// As `tile`, and the CPU must have NEON.
     #[target_feature(enable = "neon")]
     pub(super) unsafe fn tile_neon<const NV: usize>(call: &Call, start: usize, scratch: *mut f32) {
-        tile::<float32x4_t, NV>(call, start, scratch)
+        // SAFETY: this function's contract is `tile`'s for `float32x4_t`.
+        unsafe { tile::<float32x4_t, NV>(call, start, scratch) }
     }
 }
