@@ -99,10 +99,11 @@ where
     let mut results: Vec<Option<Result<Array2<f32>>>> = planes.iter().map(|_| None).collect();
     let (sender, receiver) = mpsc::channel::<Report>();
     std::thread::scope(|scope| {
+        let mut workers = Vec::with_capacity(threads);
         for _ in 0..threads {
             let sender = sender.clone();
             let (next, stop, method) = (&next, &stop, &method);
-            scope.spawn(move || loop {
+            workers.push(scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 if i >= planes.len() || stop.load(Ordering::SeqCst) {
                     break;
@@ -112,7 +113,7 @@ where
                 if sender.send(Report::Plane(i, result)).is_err() {
                     break;
                 }
-            });
+            }));
         }
         drop(sender);
         let mut done = 0;
@@ -128,6 +129,13 @@ where
                 }
                 Report::Step => {}
                 Report::Plane(i, result) => results[i] = Some(result),
+            }
+        }
+        // Joined, not left to the scope: a thread the scope ends is detached and may
+        // still be exiting when the caller (or the process) goes on.
+        for worker in workers {
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
             }
         }
     });

@@ -281,7 +281,7 @@ impl<T: Pixel> Jobs<'_, T> {
         let (sender, receiver) = mpsc::channel::<TileResult>();
         std::thread::scope(|scope| {
             let (next, stop) = (&next, &stop);
-            scope.spawn(move || {
+            let coordinator = scope.spawn(move || {
                 pool.scope(|workers| {
                     for _ in 0..worker_count {
                         let sender = sender.clone();
@@ -294,6 +294,11 @@ impl<T: Pixel> Jobs<'_, T> {
                 stop.store(true, Ordering::SeqCst);
             }
             drop(receiver);
+            // Joined, not left to the scope: a thread the scope ends is detached and
+            // may still be exiting when the caller (or the process) goes on.
+            if let Err(panic) = coordinator.join() {
+                std::panic::resume_unwind(panic);
+            }
             result
         })
     }
