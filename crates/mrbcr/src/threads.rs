@@ -58,8 +58,27 @@ pub fn with_worker_pool<R>(
     work: impl FnOnce(&rayon::ThreadPool) -> R,
 ) -> Result<R> {
     let threads = worker_threads(requested)?;
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_scoped(|thread| thread.run(), work)
-        .map_err(|e| Error::InvalidInput(format!("cannot start {threads} worker threads: {e}")))
+    std::thread::scope(|scope| {
+        // rayon's `build_scoped` leaves its threads to the scope, which detaches them:
+        // they may still be exiting when this returns. Each is joined here instead.
+        let mut handles = Vec::with_capacity(threads);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .spawn_handler(|thread| {
+                handles.push(std::thread::Builder::new().spawn_scoped(scope, || thread.run())?);
+                Ok(())
+            })
+            .build()
+            .map_err(|e| {
+                Error::InvalidInput(format!("cannot start {threads} worker threads: {e}"))
+            })?;
+        let result = work(&pool);
+        drop(pool);
+        for handle in handles {
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Ok(result)
+    })
 }
