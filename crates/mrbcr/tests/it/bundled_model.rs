@@ -74,10 +74,19 @@ fn the_bundled_model_records_how_it_was_made() {
         text.contains("\"weights_crc32c\":\""),
         "no checksum in the header"
     );
+    // A real training run, not a smoke run. The metadata records the last stage of the
+    // chain in models/README.md: hundreds of steps of 256-pixel patches, started from
+    // the previous stage's model file.
     let steps: u64 = extra("train.steps").parse().unwrap();
+    let patch: u64 = extra("train.patch_size").parse().unwrap();
     assert!(
-        steps >= 1000,
-        "a real training run, not a smoke run: {steps} steps"
+        steps >= 500 && patch >= 256,
+        "a real training run, not a smoke run: {steps} steps of {patch}-pixel patches"
+    );
+    assert!(
+        extra("train.init").starts_with("model file "),
+        "{}",
+        extra("train.init")
     );
     assert!(extra("train.best_val_loss")
         .parse::<f64>()
@@ -125,10 +134,10 @@ fn the_bundled_model_restores_held_out_simulated_images_better_than_richardson_l
 
 /// The real-specimen benchmark (`mrbcr bench-quality --real`): every held-out image
 /// under every microscope, the model run with deconvolve's defaults. What it asserts
-/// is what the model achieves today: 3.5 dB and 0.09 SSIM above the raw input on the
-/// mean, never below it in PSNR on any image, and never more than 0.005 below it in
-/// SSIM. Issue 11 asks for more (never below the raw input in either, 1.5 dB above
-/// Richardson-Lucy at its oracle setting): not yet met.
+/// is what the model achieves today: 4 dB and 0.095 SSIM above the raw input on the
+/// mean (4.21 dB and 0.100 measured), and never below it, in PSNR or SSIM, on any
+/// image. Issue 11 asks for more (1.5 dB above Richardson-Lucy at its oracle setting):
+/// not yet met.
 #[test]
 fn the_bundled_model_improves_held_out_real_specimens_and_harms_none_much() {
     let images = RealImageList::parse(BENCHMARK_LIST, "benchmark list")
@@ -149,7 +158,7 @@ fn the_bundled_model_improves_held_out_real_specimens_and_harms_none_much() {
             "{} / {}: raw {:.2} dB {:.3}, model {:.2} dB {:.3}",
             case.image, case.condition, raw.psnr, raw.ssim, ours.psnr, ours.ssim
         );
-        if ours.psnr < raw.psnr || ours.ssim < raw.ssim - 0.005 {
+        if ours.psnr < raw.psnr || ours.ssim < raw.ssim {
             harmed.push(line);
         }
         for (m, s) in mean.iter_mut().zip([raw, ours]) {
@@ -167,8 +176,8 @@ fn the_bundled_model_improves_held_out_real_specimens_and_harms_none_much() {
         "harmed:\n{}\n{report}",
         harmed.join("\n")
     );
-    assert!(ours.psnr > raw.psnr + 3.5, "{report}");
-    assert!(ours.ssim > raw.ssim + 0.09, "{report}");
+    assert!(ours.psnr > raw.psnr + 4.0, "{report}");
+    assert!(ours.ssim > raw.ssim + 0.095, "{report}");
 }
 
 #[test]
