@@ -12,7 +12,7 @@ use mrbcr::classical::psf::PsfParams;
 use mrbcr::deconvolve::{DeconvolveOptions, Normalization, OutputRange};
 use mrbcr::simulate::SimulationParams;
 use mrbcr::threads::EVERY_CORE;
-use mrbcr::train::{Initialization, SimulatedTraining, TrainConfig};
+use mrbcr::train::{BatchLoss, Initialization, SimulatedTraining, TrainConfig};
 
 use super::train_options::TrainRequest;
 
@@ -167,7 +167,7 @@ fn training_defaults_in_the_header_are_the_core_s() {
         &[format!(
             "patches of {} x {}, batches of {}, {} steps, Adam with a constant learning rate \
              of {:e}, seed {}, random flips and rotations and the authors' noise \
-             augmentation, a progress call every {} steps, validation every {} steps with \
+             augmentation, the {}, a progress call every {} steps, validation every {} steps with \
              early stopping after {} validations without a new best, a checkpoint every {} \
              steps, fresh Glorot-uniform weights (seed {}), no resume, every core",
             c.patch_size,
@@ -176,6 +176,7 @@ fn training_defaults_in_the_header_are_the_core_s() {
             c.max_steps,
             c.adam.learning_rate,
             c.seed,
+            c.batch_loss.description(),
             c.log_every,
             c.validate_every,
             c.patience,
@@ -195,6 +196,12 @@ fn training_defaults_in_the_header_are_the_core_s() {
         &docs,
         "mrbcr_train_options_set_augmentation",
         &["Both are on by default.".into()],
+    );
+    assert_eq!(c.batch_loss, BatchLoss::Mean);
+    assert_documents(
+        &docs,
+        "mrbcr_train_options_set_log_loss",
+        &["0 for their mean (the default".into()],
     );
     assert_documents(
         &docs,
