@@ -498,6 +498,18 @@ enum mrbcr_status mrbcr_deconvolve(const struct mrbcr_model *model,
                                    mrbcr_progress_callback progress,
                                    void *user_data);
 
+// Writes the pixel type the front ends give a result when their caller chooses none
+// (`mrbcr deconvolve --output-type`'s default, Python's `DEFAULT_DTYPE`):
+// `MRBCR_PIXEL_TYPE_F32`, in the input's intensity units, nothing rounded or clipped.
+// `mrbcr_deconvolve` itself writes the pixel type its `output` has.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `output_pixel_type_out` is NULL.
+//
+// # Safety
+// `output_pixel_type_out` is NULL or writable.
+enum mrbcr_status mrbcr_deconvolve_defaults(uint32_t *output_pixel_type_out);
+
 // Loads a model file (the project's safetensors format; see the README).
 //
 // On success `*model_out` receives a new model, which the caller frees with

@@ -14,6 +14,7 @@ use mrbcr::simulate::SimulationParams;
 use mrbcr::threads::EVERY_CORE;
 use mrbcr::train::{BatchLoss, Initialization, SimulatedTraining, TrainConfig};
 
+use super::mrbcr_pixel_type;
 use super::train_options::TrainRequest;
 
 /// Each function's doc comment in `include/mrbcr.h`, its lines joined by single spaces.
@@ -84,6 +85,12 @@ fn deconvolution_defaults_in_the_header_are_the_core_s() {
         &docs,
         "mrbcr_options_set_output_range",
         &["Default `MRBCR_OUTPUT_RANGE_INPUT`".into()],
+    );
+    let output_type = mrbcr_pixel_type::from(DeconvolveOptions::DEFAULT_OUTPUT_TYPE);
+    assert_documents(
+        &docs,
+        "mrbcr_deconvolve_defaults",
+        &[format!("`MRBCR_PIXEL_TYPE_{output_type:?}`")],
     );
     assert_documents(
         &docs,

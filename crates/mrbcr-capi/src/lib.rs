@@ -31,7 +31,8 @@ pub use classical::{
     mrbcr_psf_params_set_wavelength_nm, mrbcr_richardson_lucy, mrbcr_wiener,
 };
 pub use deconvolve::{
-    mrbcr_deconvolve, mrbcr_image_in, mrbcr_image_out, mrbcr_pixel_type, mrbcr_progress_callback,
+    mrbcr_deconvolve, mrbcr_deconvolve_defaults, mrbcr_image_in, mrbcr_image_out, mrbcr_pixel_type,
+    mrbcr_progress_callback,
 };
 pub use model::{
     mrbcr_model, mrbcr_model_free, mrbcr_model_from_bytes, mrbcr_model_load, mrbcr_model_metadata,

@@ -179,6 +179,7 @@ def _signatures():
             status,
             [options, ctypes.c_char_p, c_size_t, POINTER(c_size_t)],
         ),
+        "mrbcr_deconvolve_defaults": (status, [POINTER(c_uint32)]),
         "mrbcr_deconvolve": (
             status,
             [
