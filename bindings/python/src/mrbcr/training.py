@@ -126,13 +126,37 @@ def training_defaults() -> dict:
     )
 
 
+#: The C setters that take two settings, each with the settings' names, the getter of
+#: both and their C types: a setting given alone goes with the other's current value.
+_PAIRED_SETTINGS = (
+    (
+        ("learning_rate", "final_learning_rate"),
+        lib.mrbcr_train_options_get_learning_rate,
+        lib.mrbcr_train_options_set_learning_rate,
+        (c_double, c_double),
+    ),
+    (
+        ("flips", "noise"),
+        lib.mrbcr_train_options_get_augmentation,
+        lib.mrbcr_train_options_set_augmentation,
+        (c_int, c_int),
+    ),
+    (
+        ("validate_every", "patience"),
+        lib.mrbcr_train_options_get_validation,
+        lib.mrbcr_train_options_set_validation,
+        (c_uint64, c_size_t),
+    ),
+)
+
+
 def _options(output_dir: bytes, settings: dict):
     """A new ``mrbcr_train_options *`` with the library's defaults changed by these
-    (checked) settings, and the run's ``log_every``; the caller frees the options. A C
-    setter that takes two settings is given the other one's current value when only
-    one is set. The library is asked for a progress call at every step (the Python side
-    reports every ``log_every`` steps), so that Ctrl-C stops the run after the step in
-    progress."""
+    (checked) settings, and the run's ``log_every``; the caller frees the options
+    (:data:`_PAIRED_SETTINGS`: a C setter of two settings gets the current value of
+    the one not given). The library is asked for a progress call at every step (the
+    Python side reports every ``log_every`` steps), so that Ctrl-C stops the run after
+    the step in progress."""
     s = settings
     options = _ffi.TrainOptionsHandle()
     lib.mrbcr_train_options_new(output_dir, byref(options))
@@ -143,31 +167,14 @@ def _options(output_dir: bytes, settings: dict):
             lib.mrbcr_train_options_set_batch_size(options, s["batch_size"])
         if "steps" in s:
             lib.mrbcr_train_options_set_steps(options, s["steps"])
-        if "learning_rate" in s or "final_learning_rate" in s:
-            first, last = _read(
-                lib.mrbcr_train_options_get_learning_rate, (options,), c_double, c_double
-            )
-            lib.mrbcr_train_options_set_learning_rate(
-                options, s.get("learning_rate", first), s.get("final_learning_rate", last)
-            )
+        for names, getter, setter, types in _PAIRED_SETTINGS:
+            if any(name in s for name in names):
+                current = _read(getter, (options,), *types)
+                setter(options, *(s.get(name, value) for name, value in zip(names, current)))
         if "seed" in s:
             lib.mrbcr_train_options_set_seed(options, s["seed"])
-        if "flips" in s or "noise" in s:
-            flips, noise = _read(
-                lib.mrbcr_train_options_get_augmentation, (options,), c_int, c_int
-            )
-            lib.mrbcr_train_options_set_augmentation(
-                options, s.get("flips", flips), s.get("noise", noise)
-            )
         if "log_loss" in s:
             lib.mrbcr_train_options_set_log_loss(options, 1, s["log_loss"])
-        if "validate_every" in s or "patience" in s:
-            every, patience = _read(
-                lib.mrbcr_train_options_get_validation, (options,), c_uint64, c_size_t
-            )
-            lib.mrbcr_train_options_set_validation(
-                options, s.get("validate_every", every), s.get("patience", patience)
-            )
         if "checkpoint_every" in s:
             lib.mrbcr_train_options_set_checkpoint_every(options, s["checkpoint_every"])
         if "resume" in s:
