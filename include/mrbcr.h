@@ -498,6 +498,18 @@ enum mrbcr_status mrbcr_deconvolve(const struct mrbcr_model *model,
                                    mrbcr_progress_callback progress,
                                    void *user_data);
 
+// Writes the pixel type the front ends give a result when their caller chooses none
+// (`mrbcr deconvolve --output-type`'s default, Python's `DEFAULT_DTYPE`):
+// `MRBCR_PIXEL_TYPE_F32`, in the input's intensity units, nothing rounded or clipped.
+// `mrbcr_deconvolve` itself writes the pixel type its `output` has.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `output_pixel_type_out` is NULL.
+//
+// # Safety
+// `output_pixel_type_out` is NULL or writable.
+enum mrbcr_status mrbcr_deconvolve_defaults(uint32_t *output_pixel_type_out);
+
 // Loads a model file (the project's safetensors format; see the README).
 //
 // On success `*model_out` receives a new model, which the caller frees with
@@ -1094,11 +1106,12 @@ enum mrbcr_status mrbcr_train_tiff_pairs_defaults(double *validation_fraction_ou
 // Makes training options with the defaults of `mrbcr train`, writing into the
 // directory `output_dir` (made if missing): patches of 128 x 128, batches of 8,
 // 10000 steps, Adam with a constant learning rate of 1e-3, seed 1, random flips and
-// rotations and the authors' noise augmentation, a progress call every 10 steps,
-// validation every 200 steps with early stopping after 10 validations without a new
-// best, a checkpoint every 100 steps, fresh Glorot-uniform weights (seed 1), no
-// resume, every core. The `mrbcr_train_options_get_*` functions read them. The caller
-// frees them with `mrbcr_train_options_free`.
+// rotations and the authors' noise augmentation, the mean of the samples' losses, a
+// progress call every 10 steps, validation every 200 steps with early stopping after
+// 10 validations without a new best, a checkpoint every 100 steps, fresh
+// Glorot-uniform weights (seed 1), no resume, every core. The
+// `mrbcr_train_options_get_*` functions read them. The caller frees them with
+// `mrbcr_train_options_free`.
 //
 // The directory receives the checkpoint, `best.safetensors` (the weights of the
 // lowest validation loss so far) and, at the end, `model.safetensors`.
@@ -1184,6 +1197,23 @@ enum mrbcr_status mrbcr_train_options_set_seed(struct mrbcr_train_options *optio
 enum mrbcr_status mrbcr_train_options_set_augmentation(struct mrbcr_train_options *options,
                                                        int flips,
                                                        int noise);
+
+// Sets how the samples' losses make the loss of a step (and of the validation set):
+// `log_loss` 0 for their mean (the default, the authors' choice); nonzero for the mean
+// of `ln(sample loss + floor)`, which weighs each patch by its relative error, as an
+// image counts in a mean PSNR (`mrbcr train --log-loss FLOOR`; `floor`, at least 0,
+// keeps nearly empty patches from taking over; 0.5 suits 256-pixel patches). `floor`
+// is ignored when `log_loss` is 0; a negative or non-finite `floor` is refused when
+// the run starts.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+//
+// # Safety
+// `options` is NULL or valid training options not used by another thread meanwhile.
+enum mrbcr_status mrbcr_train_options_set_log_loss(struct mrbcr_train_options *options,
+                                                   int log_loss,
+                                                   double floor);
 
 // Measures the validation loss every `every` steps (0: never; the final model is then
 // the last weights) and stops the run after `patience` validations without a new
@@ -1348,6 +1378,20 @@ enum mrbcr_status mrbcr_train_options_get_seed(const struct mrbcr_train_options 
 enum mrbcr_status mrbcr_train_options_get_augmentation(const struct mrbcr_train_options *options,
                                                        int *flips_out,
                                                        int *noise_out);
+
+// Reads how the samples' losses make a step's loss (`mrbcr_train_options_set_log_loss`):
+// `log_loss_out` 1 and the floor for the mean of their logarithms, 0 and 0 for their
+// mean.
+//
+// # Errors
+// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL (nothing is written then).
+//
+// # Safety
+// `options` is NULL or valid training options no thread changes meanwhile;
+// `log_loss_out` and `floor_out` are NULL or writable.
+enum mrbcr_status mrbcr_train_options_get_log_loss(const struct mrbcr_train_options *options,
+                                                   int *log_loss_out,
+                                                   double *floor_out);
 
 // Reads the steps between validations (0: never) and the patience (0: never stop
 // early), as `mrbcr_train_options_set_validation` takes them.

@@ -236,6 +236,13 @@ static void test_option_getters(void) {
     CHECK(tile == 512 && overlap == 128 && range == MRBCR_OUTPUT_RANGE_INPUT && threads == 0 &&
               memory == 0,
           "the defaults");
+    uint32_t output_type = 9;
+    CHECK(mrbcr_deconvolve_defaults(&output_type) == MRBCR_STATUS_OK &&
+              output_type == MRBCR_PIXEL_TYPE_F32,
+          "the default output pixel type");
+    CHECK(mrbcr_deconvolve_defaults(NULL) == MRBCR_STATUS_NULL_PARAMETER &&
+              message_has("'output_pixel_type_out'"),
+          "NULL output_pixel_type_out");
     char text[32];
     CHECK(mrbcr_options_get_normalization(options, NULL, 0, &length) == MRBCR_STATUS_OK &&
               length == strlen("percentile:1:99.8"),

@@ -228,6 +228,12 @@ static void test_fine_tuning_and_tiff_pairs(const char *fixtures, const char *wo
     EXPECT_FAILURE(mrbcr_train_tiff_pairs(o, low, high, 0.3, 0, NULL, NULL, &model),
                    MRBCR_STATUS_INVALID_INPUT, "final learning rate",
                    "a final learning rate above the first");
+    CHECK(mrbcr_train_options_set_learning_rate(o, 1e-3, 0) == MRBCR_STATUS_OK, "lr");
+    CHECK(mrbcr_train_options_set_log_loss(o, 1, -0.5) == MRBCR_STATUS_OK, "set, not checked");
+    EXPECT_FAILURE(mrbcr_train_tiff_pairs(o, low, high, 0.3, 0, NULL, NULL, &model),
+                   MRBCR_STATUS_INVALID_INPUT, "floor of the logarithmic batch loss",
+                   "a negative floor of the log loss");
+    CHECK(mrbcr_train_options_set_log_loss(o, 0, 0) == MRBCR_STATUS_OK, "mean loss");
     CHECK(!file_exists(dir), "no output directory for refused runs");
 
     /* A learning rate of 1e30 diverges: the training status, and no model. */
@@ -310,6 +316,11 @@ static void test_getters(const char *fixtures, const char *work) {
     CHECK(mrbcr_train_options_get_augmentation(o, &flips, &noise) == MRBCR_STATUS_OK &&
               flips == D("flips") && noise == D("noise"),
           "default augmentation");
+    int log_loss = -1;
+    double floor = -1;
+    CHECK(mrbcr_train_options_get_log_loss(o, &log_loss, &floor) == MRBCR_STATUS_OK &&
+              log_loss == D("log_loss") && floor == D("log_loss_floor"),
+          "default batch loss");
     CHECK(mrbcr_train_options_get_validation(o, &every, &patience) == MRBCR_STATUS_OK &&
               every == D("validate_every") && patience == D("patience"),
           "default validation");
@@ -356,6 +367,14 @@ static void test_getters(const char *fixtures, const char *work) {
     CHECK(flips == 0 && noise == 1 && resume == 1, "flags read back as 0 or 1");
     CHECK(every == 4 && patience == 0 && log_every == 4 && checkpoints == 4 && threads == 2,
           "validation, log, checkpoints and threads as set");
+    CHECK(mrbcr_train_options_set_log_loss(o, 3, 0.25) == MRBCR_STATUS_OK &&
+              mrbcr_train_options_get_log_loss(o, &log_loss, &floor) == MRBCR_STATUS_OK &&
+              log_loss == 1 && floor == 0.25,
+          "log loss as set, its flag read back as 1");
+    CHECK(mrbcr_train_options_set_log_loss(o, 0, 0.25) == MRBCR_STATUS_OK &&
+              mrbcr_train_options_get_log_loss(o, &log_loss, &floor) == MRBCR_STATUS_OK &&
+              log_loss == 0 && floor == 0,
+          "log loss off again: the mean");
     CHECK(mrbcr_train_options_set_init_seed(o, 12) == MRBCR_STATUS_OK &&
               mrbcr_train_options_get_init_seed(o, &init_seed) == MRBCR_STATUS_OK &&
               init_seed == 12,

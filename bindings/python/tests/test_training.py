@@ -97,6 +97,15 @@ def test_training_on_simulated_images(tmp_path):
     assert meta["data.images"].startswith("2 of 256 x 256, seed 3")
 
 
+def test_the_log_loss_reaches_the_run_and_a_negative_floor_is_refused(pairs, tmp_path):
+    low, high, _ = pairs
+    model = mrbcr.train_pairs(low, high, tmp_path / "log", validate_every=0, log_loss=0.5, **TINY)
+    assert "ln(sample loss + 0.5)" in model.metadata["train.loss"]
+    with pytest.raises(mrbcr.InvalidInputError, match="floor of the logarithmic batch loss"):
+        mrbcr.train_pairs(low, high, tmp_path / "negative", log_loss=-1.0, **TINY)
+    assert not (tmp_path / "negative").exists()
+
+
 def test_training_defaults_are_the_core_s(pairs):
     """training_defaults() reads what write_train_fixtures wrote from the core's
     TrainConfig, SimulatedTraining and TiffTraining defaults (defaults.txt)."""
@@ -109,6 +118,8 @@ def test_training_defaults_are_the_core_s(pairs):
         "flips": int(defaults["flips"]),
         "noise": int(defaults["noise"]),
         "resume": int(defaults["resume"]),
+        "log_loss": int(defaults["log_loss"] is not None),
+        "log_loss_floor": defaults["log_loss"] or 0.0,
     }
     del as_numbers["init"]
     assert as_numbers == core

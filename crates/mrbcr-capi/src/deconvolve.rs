@@ -6,8 +6,8 @@ use ndarray::{ArrayView3, ArrayViewMut3, ShapeBuilder};
 
 use super::model::{mrbcr_model, LoadedModel};
 use super::options::{mrbcr_options, options_or_default};
-use super::{guard, non_null, require_non_null, Failure, FfiResult};
-use mrbcr::deconvolve::deconvolve_into;
+use super::{guard, non_null, non_null_mut, require_non_null, Failure, FfiResult};
+use mrbcr::deconvolve::{deconvolve_into, DeconvolveOptions};
 use mrbcr::image::{PixelType, StackView, StackViewMut};
 
 /// The pixel types of images (the `pixel_type` field of `mrbcr_image_in` and
@@ -24,6 +24,17 @@ pub enum mrbcr_pixel_type {
     F32 = 2,
     /// `double`.
     F64 = 3,
+}
+
+impl From<PixelType> for mrbcr_pixel_type {
+    fn from(pixel_type: PixelType) -> mrbcr_pixel_type {
+        match pixel_type {
+            PixelType::U8 => mrbcr_pixel_type::U8,
+            PixelType::U16 => mrbcr_pixel_type::U16,
+            PixelType::F32 => mrbcr_pixel_type::F32,
+            PixelType::F64 => mrbcr_pixel_type::F64,
+        }
+    }
 }
 
 /// An image to deconvolve: `planes` planes (Z slices, time points, ...) of `width` x
@@ -368,6 +379,28 @@ pub unsafe extern "C" fn mrbcr_deconvolve(
         });
         let progress = report.as_mut().map(|r| r as &mut dyn FnMut(f64) -> bool);
         deconvolve_into(&loaded.model, input_view, output_view, &options, progress)?;
+        Ok(())
+    })
+}
+
+/// Writes the pixel type the front ends give a result when their caller chooses none
+/// (`mrbcr deconvolve --output-type`'s default, Python's `DEFAULT_DTYPE`):
+/// `MRBCR_PIXEL_TYPE_F32`, in the input's intensity units, nothing rounded or clipped.
+/// `mrbcr_deconvolve` itself writes the pixel type its `output` has.
+///
+/// # Errors
+/// `MRBCR_STATUS_NULL_PARAMETER` if `output_pixel_type_out` is NULL.
+///
+/// # Safety
+/// `output_pixel_type_out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrbcr_deconvolve_defaults(
+    output_pixel_type_out: *mut u32,
+) -> super::mrbcr_status {
+    guard(|| {
+        // SAFETY: NULL or writable, by the caller's contract.
+        let out = unsafe { non_null_mut(output_pixel_type_out, "output_pixel_type_out") }?;
+        *out = mrbcr_pixel_type::from(DeconvolveOptions::DEFAULT_OUTPUT_TYPE) as u32;
         Ok(())
     })
 }

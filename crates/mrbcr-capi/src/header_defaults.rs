@@ -12,8 +12,9 @@ use mrbcr::classical::psf::PsfParams;
 use mrbcr::deconvolve::{DeconvolveOptions, Normalization, OutputRange};
 use mrbcr::simulate::SimulationParams;
 use mrbcr::threads::EVERY_CORE;
-use mrbcr::train::{Initialization, SimulatedTraining, TrainConfig};
+use mrbcr::train::{BatchLoss, Initialization, SimulatedTraining, TrainConfig};
 
+use super::mrbcr_pixel_type;
 use super::train_options::TrainRequest;
 
 /// Each function's doc comment in `include/mrbcr.h`, its lines joined by single spaces.
@@ -84,6 +85,12 @@ fn deconvolution_defaults_in_the_header_are_the_core_s() {
         &docs,
         "mrbcr_options_set_output_range",
         &["Default `MRBCR_OUTPUT_RANGE_INPUT`".into()],
+    );
+    let output_type = mrbcr_pixel_type::from(DeconvolveOptions::DEFAULT_OUTPUT_TYPE);
+    assert_documents(
+        &docs,
+        "mrbcr_deconvolve_defaults",
+        &[format!("`MRBCR_PIXEL_TYPE_{output_type:?}`")],
     );
     assert_documents(
         &docs,
@@ -167,7 +174,7 @@ fn training_defaults_in_the_header_are_the_core_s() {
         &[format!(
             "patches of {} x {}, batches of {}, {} steps, Adam with a constant learning rate \
              of {:e}, seed {}, random flips and rotations and the authors' noise \
-             augmentation, a progress call every {} steps, validation every {} steps with \
+             augmentation, the {}, a progress call every {} steps, validation every {} steps with \
              early stopping after {} validations without a new best, a checkpoint every {} \
              steps, fresh Glorot-uniform weights (seed {}), no resume, every core",
             c.patch_size,
@@ -176,6 +183,7 @@ fn training_defaults_in_the_header_are_the_core_s() {
             c.max_steps,
             c.adam.learning_rate,
             c.seed,
+            c.batch_loss.description(),
             c.log_every,
             c.validate_every,
             c.patience,
@@ -195,6 +203,12 @@ fn training_defaults_in_the_header_are_the_core_s() {
         &docs,
         "mrbcr_train_options_set_augmentation",
         &["Both are on by default.".into()],
+    );
+    assert_eq!(c.batch_loss, BatchLoss::Mean);
+    assert_documents(
+        &docs,
+        "mrbcr_train_options_set_log_loss",
+        &["0 for their mean (the default".into()],
     );
     assert_documents(
         &docs,

@@ -31,7 +31,8 @@ pub use classical::{
     mrbcr_psf_params_set_wavelength_nm, mrbcr_richardson_lucy, mrbcr_wiener,
 };
 pub use deconvolve::{
-    mrbcr_deconvolve, mrbcr_image_in, mrbcr_image_out, mrbcr_pixel_type, mrbcr_progress_callback,
+    mrbcr_deconvolve, mrbcr_deconvolve_defaults, mrbcr_image_in, mrbcr_image_out, mrbcr_pixel_type,
+    mrbcr_progress_callback,
 };
 pub use model::{
     mrbcr_model, mrbcr_model_free, mrbcr_model_from_bytes, mrbcr_model_load, mrbcr_model_metadata,
@@ -61,16 +62,17 @@ pub use train_options::{
     mrbcr_train_options, mrbcr_train_options_free, mrbcr_train_options_get_augmentation,
     mrbcr_train_options_get_batch_size, mrbcr_train_options_get_checkpoint_every,
     mrbcr_train_options_get_init_seed, mrbcr_train_options_get_learning_rate,
-    mrbcr_train_options_get_log_every, mrbcr_train_options_get_patch_size,
-    mrbcr_train_options_get_resume, mrbcr_train_options_get_seed, mrbcr_train_options_get_steps,
-    mrbcr_train_options_get_threads, mrbcr_train_options_get_validation, mrbcr_train_options_new,
+    mrbcr_train_options_get_log_every, mrbcr_train_options_get_log_loss,
+    mrbcr_train_options_get_patch_size, mrbcr_train_options_get_resume,
+    mrbcr_train_options_get_seed, mrbcr_train_options_get_steps, mrbcr_train_options_get_threads,
+    mrbcr_train_options_get_validation, mrbcr_train_options_new,
     mrbcr_train_options_set_augmentation, mrbcr_train_options_set_batch_size,
     mrbcr_train_options_set_checkpoint_every, mrbcr_train_options_set_init_default,
     mrbcr_train_options_set_init_model_file, mrbcr_train_options_set_init_seed,
     mrbcr_train_options_set_learning_rate, mrbcr_train_options_set_log_every,
-    mrbcr_train_options_set_patch_size, mrbcr_train_options_set_resume,
-    mrbcr_train_options_set_seed, mrbcr_train_options_set_steps, mrbcr_train_options_set_threads,
-    mrbcr_train_options_set_validation,
+    mrbcr_train_options_set_log_loss, mrbcr_train_options_set_patch_size,
+    mrbcr_train_options_set_resume, mrbcr_train_options_set_seed, mrbcr_train_options_set_steps,
+    mrbcr_train_options_set_threads, mrbcr_train_options_set_validation,
 };
 
 use std::cell::RefCell;

@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_int};
 
 use super::model::path_parameter;
 use super::{guard, guard_value, mrbcr_status, non_null, non_null_mut, Failure, FfiResult};
-use mrbcr::train::{Initialization, TrainConfig};
+use mrbcr::train::{BatchLoss, Initialization, TrainConfig};
 
 /// Settings of a training run (opaque). Made by `mrbcr_train_options_new` with the
 /// defaults of `mrbcr train`, changed by the `mrbcr_train_options_set_*` functions,
@@ -65,11 +65,12 @@ unsafe fn request_mut<'a>(options: *mut mrbcr_train_options) -> FfiResult<&'a mu
 /// Makes training options with the defaults of `mrbcr train`, writing into the
 /// directory `output_dir` (made if missing): patches of 128 x 128, batches of 8,
 /// 10000 steps, Adam with a constant learning rate of 1e-3, seed 1, random flips and
-/// rotations and the authors' noise augmentation, a progress call every 10 steps,
-/// validation every 200 steps with early stopping after 10 validations without a new
-/// best, a checkpoint every 100 steps, fresh Glorot-uniform weights (seed 1), no
-/// resume, every core. The `mrbcr_train_options_get_*` functions read them. The caller
-/// frees them with `mrbcr_train_options_free`.
+/// rotations and the authors' noise augmentation, the mean of the samples' losses, a
+/// progress call every 10 steps, validation every 200 steps with early stopping after
+/// 10 validations without a new best, a checkpoint every 100 steps, fresh
+/// Glorot-uniform weights (seed 1), no resume, every core. The
+/// `mrbcr_train_options_get_*` functions read them. The caller frees them with
+/// `mrbcr_train_options_free`.
 ///
 /// The directory receives the checkpoint, `best.safetensors` (the weights of the
 /// lowest validation loss so far) and, at the end, `model.safetensors`.
@@ -255,6 +256,38 @@ pub unsafe extern "C" fn mrbcr_train_options_set_augmentation(
         update(options, |r| {
             r.config.flips = flips != 0;
             r.config.noise = noise != 0;
+        })
+    }
+}
+
+/// Sets how the samples' losses make the loss of a step (and of the validation set):
+/// `log_loss` 0 for their mean (the default, the authors' choice); nonzero for the mean
+/// of `ln(sample loss + floor)`, which weighs each patch by its relative error, as an
+/// image counts in a mean PSNR (`mrbcr train --log-loss FLOOR`; `floor`, at least 0,
+/// keeps nearly empty patches from taking over; 0.5 suits 256-pixel patches). `floor`
+/// is ignored when `log_loss` is 0; a negative or non-finite `floor` is refused when
+/// the run starts.
+///
+/// # Errors
+/// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
+///
+/// # Safety
+/// `options` is NULL or valid training options not used by another thread meanwhile.
+#[no_mangle]
+pub unsafe extern "C" fn mrbcr_train_options_set_log_loss(
+    options: *mut mrbcr_train_options,
+    log_loss: c_int,
+    floor: f64,
+) -> mrbcr_status {
+    // SAFETY: `update` needs `options` to be NULL or live training options that no
+    // other thread uses during the call, which is this function's own `# Safety` contract.
+    unsafe {
+        update(options, |r| {
+            r.config.batch_loss = if log_loss != 0 {
+                BatchLoss::MeanLog { floor }
+            } else {
+                BatchLoss::Mean
+            };
         })
     }
 }
@@ -622,6 +655,36 @@ pub unsafe extern "C" fn mrbcr_train_options_get_augmentation(
             (flips_out, "flips_out"),
             (noise_out, "noise_out"),
             |r| (c_int::from(r.config.flips), c_int::from(r.config.noise)),
+        )
+    }
+}
+
+/// Reads how the samples' losses make a step's loss (`mrbcr_train_options_set_log_loss`):
+/// `log_loss_out` 1 and the floor for the mean of their logarithms, 0 and 0 for their
+/// mean.
+///
+/// # Errors
+/// `MRBCR_STATUS_NULL_PARAMETER` if a parameter is NULL (nothing is written then).
+///
+/// # Safety
+/// `options` is NULL or valid training options no thread changes meanwhile;
+/// `log_loss_out` and `floor_out` are NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn mrbcr_train_options_get_log_loss(
+    options: *const mrbcr_train_options,
+    log_loss_out: *mut c_int,
+    floor_out: *mut f64,
+) -> mrbcr_status {
+    // SAFETY: `get_pair` needs what this function's `# Safety` contract gives.
+    unsafe {
+        get_pair(
+            options,
+            (log_loss_out, "log_loss_out"),
+            (floor_out, "floor_out"),
+            |r| match r.config.batch_loss {
+                BatchLoss::Mean => (0, 0.0),
+                BatchLoss::MeanLog { floor } => (1, floor),
+            },
         )
     }
 }

@@ -79,6 +79,18 @@ fn defaults_text() -> String {
         ("seed", c.seed.to_string()),
         ("flips", u8::from(c.flips).to_string()),
         ("noise", u8::from(c.noise).to_string()),
+        (
+            "log_loss",
+            u8::from(matches!(c.batch_loss, BatchLoss::MeanLog { .. })).to_string(),
+        ),
+        (
+            "log_loss_floor",
+            match c.batch_loss {
+                BatchLoss::Mean => 0.0,
+                BatchLoss::MeanLog { floor } => floor,
+            }
+            .to_string(),
+        ),
         ("validate_every", c.validate_every.to_string()),
         ("patience", c.patience.to_string()),
         ("log_every", c.log_every.to_string()),

@@ -25,6 +25,29 @@ pub enum OutputType {
     F64,
 }
 
+impl OutputType {
+    /// The choice that writes `pixel_type`.
+    fn of(pixel_type: PixelType) -> OutputType {
+        match pixel_type {
+            PixelType::F32 => OutputType::F32,
+            PixelType::U8 => OutputType::U8,
+            PixelType::U16 => OutputType::U16,
+            PixelType::F64 => OutputType::F64,
+        }
+    }
+
+    /// The pixel type it writes (`None`: the input's).
+    fn pixel_type(self) -> Option<PixelType> {
+        match self {
+            OutputType::F32 => Some(PixelType::F32),
+            OutputType::Same => None,
+            OutputType::U8 => Some(PixelType::U8),
+            OutputType::U16 => Some(PixelType::U16),
+            OutputType::F64 => Some(PixelType::F64),
+        }
+    }
+}
+
 /// Arguments of `mrbcr deconvolve`.
 #[derive(Args)]
 pub struct DeconvolveArgs {
@@ -54,7 +77,7 @@ pub struct DeconvolveArgs {
           value_parser = OutputRange::from_str)]
     output_range: OutputRange,
     /// Pixel type of the output.
-    #[arg(long, value_enum, default_value_t = OutputType::F32)]
+    #[arg(long, value_enum, default_value_t = OutputType::of(DeconvolveOptions::DEFAULT_OUTPUT_TYPE))]
     output_type: OutputType,
     /// Worker threads (0: all cores).
     #[arg(long, default_value_t = DeconvolveOptions::default().threads)]
@@ -80,6 +103,11 @@ impl DeconvolveArgs {
             memory_limit: self.memory_limit.saturating_mul(1 << 20),
         }
     }
+
+    /// The pixel type of the output file (`None`: the input's).
+    pub fn output_type(&self) -> Option<PixelType> {
+        self.output_type.pixel_type()
+    }
 }
 
 /// Runs `mrbcr deconvolve`.
@@ -103,13 +131,6 @@ pub fn run(args: &DeconvolveArgs) -> Result<()> {
             );
         }
     }
-    let output_type = match args.output_type {
-        OutputType::F32 => Some(PixelType::F32),
-        OutputType::Same => None,
-        OutputType::U8 => Some(PixelType::U8),
-        OutputType::U16 => Some(PixelType::U16),
-        OutputType::F64 => Some(PixelType::F64),
-    };
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last_percent = None;
     let mut report = |fraction: f64| {
@@ -127,7 +148,7 @@ pub fn run(args: &DeconvolveArgs) -> Result<()> {
         &args.input,
         &args.output,
         &options,
-        output_type,
+        args.output_type(),
         Some(&mut report),
     );
     if show {

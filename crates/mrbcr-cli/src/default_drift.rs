@@ -52,6 +52,10 @@ fn deconvolve_defaults_are_the_cores() {
         panic!("not deconvolve");
     };
     assert_eq!(args.options(), DeconvolveOptions::default());
+    assert_eq!(
+        args.output_type(),
+        Some(DeconvolveOptions::DEFAULT_OUTPUT_TYPE)
+    );
 }
 
 #[test]

@@ -23,6 +23,10 @@ fn default_entries() -> Vec<(&'static str, String)> {
         ("low_percentile", low.to_string()),
         ("high_percentile", high.to_string()),
         ("threads", defaults.threads.to_string()),
+        (
+            "output_type",
+            DeconvolveOptions::DEFAULT_OUTPUT_TYPE.name().to_string(),
+        ),
         ("normalizations", names.join(",")),
     ]
 }
@@ -31,7 +35,8 @@ fn default_entries() -> Vec<(&'static str, String)> {
 /// `key, value, key, value, ...`: `tile`, `overlap` (pixels), `normalization` (the
 /// default's name), `low_percentile` and `high_percentile` (of the default
 /// percentile normalisation, as Rust prints them: `1`, `99.8`), `threads` (`0`: every
-/// core), and `normalizations` (every normalisation's name, comma-separated, in the
+/// core), `output_type` (the result's pixel type when none is chosen, by its
+/// `PixelType::name`: `32-bit float`), and `normalizations` (every normalisation's name, comma-separated, in the
 /// order to offer them).
 ///
 /// # Errors
@@ -70,6 +75,10 @@ mod tests {
         assert_eq!(get("tile").parse::<usize>().unwrap(), defaults.tile);
         assert_eq!(get("overlap").parse::<usize>().unwrap(), defaults.overlap);
         assert_eq!(get("threads").parse::<usize>().unwrap(), defaults.threads);
+        assert_eq!(
+            get("output_type"),
+            DeconvolveOptions::DEFAULT_OUTPUT_TYPE.name()
+        );
         let percentile = format!(
             "percentile:{}:{}",
             get("low_percentile"),

@@ -198,9 +198,19 @@ PIXEL_DTYPES = tuple(_PIXEL_TYPES)
 #: The values of :func:`deconvolve`'s ``output_range``.
 OUTPUT_RANGES = tuple(_OUTPUT_RANGES)
 
-#: The dtype of a result when neither ``dtype`` nor ``out`` is given: float32, as the
-#: command-line tool's ``--output-type f32`` (nothing rounded or clipped).
-DEFAULT_DTYPE = np.dtype(np.float32)
+
+def _default_dtype() -> np.dtype:
+    """The library's pixel type of a result when none is chosen
+    (``mrbcr_deconvolve_defaults``), as a numpy dtype."""
+    pixel_type = c_uint32()
+    lib.mrbcr_deconvolve_defaults(byref(pixel_type))
+    return {number: dtype for dtype, number in _PIXEL_TYPES.items()}[pixel_type.value]
+
+
+#: The dtype of a result when neither ``dtype`` nor ``out`` is given, the library's:
+#: float32, as the command-line tool's ``--output-type`` default (nothing rounded or
+#: clipped).
+DEFAULT_DTYPE = _default_dtype()
 
 
 def deconvolve_defaults() -> Dict[str, object]:

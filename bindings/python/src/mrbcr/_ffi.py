@@ -179,6 +179,7 @@ def _signatures():
             status,
             [options, ctypes.c_char_p, c_size_t, POINTER(c_size_t)],
         ),
+        "mrbcr_deconvolve_defaults": (status, [POINTER(c_uint32)]),
         "mrbcr_deconvolve": (
             status,
             [
@@ -205,6 +206,7 @@ def _signatures():
             ),
             "mrbcr_train_options_set_seed": (status, [train_options, c_uint64]),
             "mrbcr_train_options_set_augmentation": (status, [train_options, c_int, c_int]),
+            "mrbcr_train_options_set_log_loss": (status, [train_options, c_int, c_double]),
             "mrbcr_train_options_set_validation": (status, [train_options, c_uint64, c_size_t]),
             "mrbcr_train_options_set_log_every": (status, [train_options, c_uint64]),
             "mrbcr_train_options_set_checkpoint_every": (status, [train_options, c_uint64]),
@@ -224,6 +226,10 @@ def _signatures():
             "mrbcr_train_options_get_augmentation": (
                 status,
                 [train_options, POINTER(c_int), POINTER(c_int)],
+            ),
+            "mrbcr_train_options_get_log_loss": (
+                status,
+                [train_options, POINTER(c_int), POINTER(c_double)],
             ),
             "mrbcr_train_options_get_validation": (
                 status,

@@ -30,6 +30,7 @@ _CONVERSIONS = dict(
     seed=_args.u64,
     flips=lambda value, _name: int(bool(value)),
     noise=lambda value, _name: int(bool(value)),
+    log_loss=_args.real,
     validate_every=_args.u64,
     patience=_args.size,
     log_every=_args.u64,
@@ -73,7 +74,8 @@ def training_defaults() -> dict:
     """The defaults of the training settings and data arguments, as the library defines
     them (the same as ``mrbcr train``'s): what :func:`train_pairs` and
     :func:`train_simulated` use for a setting not given (or given as None).
-    ``final_learning_rate`` None is a constant learning rate, ``init`` None fresh
+    ``final_learning_rate`` None is a constant learning rate, ``log_loss`` None the
+    mean of the samples' losses, ``init`` None fresh
     weights drawn with ``init_seed``, ``threads`` 0 every core. ``pixel_sizes_nm`` is
     left out: None passes the choice to the library."""
     options = _ffi.TrainOptionsHandle()
@@ -86,6 +88,7 @@ def training_defaults() -> dict:
         first, last = _read(lib.mrbcr_train_options_get_learning_rate, o, c_double, c_double)
         (seed,) = _read(lib.mrbcr_train_options_get_seed, o, c_uint64)
         flips, noise = _read(lib.mrbcr_train_options_get_augmentation, o, c_int, c_int)
+        log_loss, floor = _read(lib.mrbcr_train_options_get_log_loss, o, c_int, c_double)
         every, patience = _read(lib.mrbcr_train_options_get_validation, o, c_uint64, c_size_t)
         (log_every,) = _read(lib.mrbcr_train_options_get_log_every, o, c_uint64)
         (checkpoint_every,) = _read(lib.mrbcr_train_options_get_checkpoint_every, o, c_uint64)
@@ -107,6 +110,7 @@ def training_defaults() -> dict:
         seed=seed,
         flips=bool(flips),
         noise=bool(noise),
+        log_loss=floor if log_loss else None,
         validate_every=every,
         patience=patience,
         log_every=log_every,
@@ -122,13 +126,37 @@ def training_defaults() -> dict:
     )
 
 
+#: The C setters that take two settings, each with the settings' names, the getter of
+#: both and their C types: a setting given alone goes with the other's current value.
+_PAIRED_SETTINGS = (
+    (
+        ("learning_rate", "final_learning_rate"),
+        lib.mrbcr_train_options_get_learning_rate,
+        lib.mrbcr_train_options_set_learning_rate,
+        (c_double, c_double),
+    ),
+    (
+        ("flips", "noise"),
+        lib.mrbcr_train_options_get_augmentation,
+        lib.mrbcr_train_options_set_augmentation,
+        (c_int, c_int),
+    ),
+    (
+        ("validate_every", "patience"),
+        lib.mrbcr_train_options_get_validation,
+        lib.mrbcr_train_options_set_validation,
+        (c_uint64, c_size_t),
+    ),
+)
+
+
 def _options(output_dir: bytes, settings: dict):
     """A new ``mrbcr_train_options *`` with the library's defaults changed by these
-    (checked) settings, and the run's ``log_every``; the caller frees the options. A C
-    setter that takes two settings is given the other one's current value when only
-    one is set. The library is asked for a progress call at every step (the Python side
-    reports every ``log_every`` steps), so that Ctrl-C stops the run after the step in
-    progress."""
+    (checked) settings, and the run's ``log_every``; the caller frees the options
+    (:data:`_PAIRED_SETTINGS`: a C setter of two settings gets the current value of
+    the one not given). The library is asked for a progress call at every step (the
+    Python side reports every ``log_every`` steps), so that Ctrl-C stops the run after
+    the step in progress."""
     s = settings
     options = _ffi.TrainOptionsHandle()
     lib.mrbcr_train_options_new(output_dir, byref(options))
@@ -139,29 +167,14 @@ def _options(output_dir: bytes, settings: dict):
             lib.mrbcr_train_options_set_batch_size(options, s["batch_size"])
         if "steps" in s:
             lib.mrbcr_train_options_set_steps(options, s["steps"])
-        if "learning_rate" in s or "final_learning_rate" in s:
-            first, last = _read(
-                lib.mrbcr_train_options_get_learning_rate, (options,), c_double, c_double
-            )
-            lib.mrbcr_train_options_set_learning_rate(
-                options, s.get("learning_rate", first), s.get("final_learning_rate", last)
-            )
+        for names, getter, setter, types in _PAIRED_SETTINGS:
+            if any(name in s for name in names):
+                current = _read(getter, (options,), *types)
+                setter(options, *(s.get(name, value) for name, value in zip(names, current)))
         if "seed" in s:
             lib.mrbcr_train_options_set_seed(options, s["seed"])
-        if "flips" in s or "noise" in s:
-            flips, noise = _read(
-                lib.mrbcr_train_options_get_augmentation, (options,), c_int, c_int
-            )
-            lib.mrbcr_train_options_set_augmentation(
-                options, s.get("flips", flips), s.get("noise", noise)
-            )
-        if "validate_every" in s or "patience" in s:
-            every, patience = _read(
-                lib.mrbcr_train_options_get_validation, (options,), c_uint64, c_size_t
-            )
-            lib.mrbcr_train_options_set_validation(
-                options, s.get("validate_every", every), s.get("patience", patience)
-            )
+        if "log_loss" in s:
+            lib.mrbcr_train_options_set_log_loss(options, 1, s["log_loss"])
         if "checkpoint_every" in s:
             lib.mrbcr_train_options_set_checkpoint_every(options, s["checkpoint_every"])
         if "resume" in s:
@@ -244,7 +257,10 @@ _SETTINGS_DOC = """
     of the data arguments above): ``patch_size`` (a multiple of 4), ``batch_size``,
     ``steps`` (in all: a resumed run counts the earlier ones), ``learning_rate`` and
     ``final_learning_rate`` (a cosine decay to it; None: constant), ``seed``, ``flips``
-    and ``noise`` (augmentation), ``validate_every`` (0: never) and ``patience`` (0:
+    and ``noise`` (augmentation), ``log_loss`` (a floor of at least 0: each step
+    minimises the mean of ln(sample loss + floor), so that a patch counts by its
+    relative error, as ``mrbcr train --log-loss``; None: the mean of the samples'
+    losses), ``validate_every`` (0: never) and ``patience`` (0:
     never stop early), ``log_every`` (steps between progress calls),
     ``checkpoint_every``, ``init`` (None: fresh weights drawn with ``init_seed``;
     ``"default"``: the bundled default model; a path: that model file), ``resume``

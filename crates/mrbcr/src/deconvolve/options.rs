@@ -6,6 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::{Error, Result};
+use crate::image::PixelType;
 
 /// How pixel values are scaled before the network sees them. The network was trained
 /// on images scaled to about [0, 1]; see each variant for what maps to 0 and 1.
@@ -210,6 +211,11 @@ impl DeconvolveOptions {
     pub const DEFAULT_TILE: usize = 512;
     /// The default overlap.
     pub const DEFAULT_OVERLAP: usize = 128;
+    /// The pixel type of a result when the caller chooses none: 32-bit float, in the
+    /// input's intensity units, nothing rounded or clipped. The front ends' default
+    /// (`mrbcr deconvolve --output-type`, the C ABI's `mrbcr_deconvolve_defaults`,
+    /// Python's `DEFAULT_DTYPE`, the Fiji plugin's output type).
+    pub const DEFAULT_OUTPUT_TYPE: PixelType = PixelType::F32;
 
     /// Checks the options on their own (the image's size is checked when it is known).
     ///

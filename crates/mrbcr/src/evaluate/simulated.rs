@@ -22,6 +22,9 @@ pub const WIENER_NSR: [f64; 8] = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1
 /// Side of the true PSF the classical methods get, pixels.
 pub const TRUE_PSF_SIZE: usize = 65;
 
+/// One plane per image of the set.
+pub type Planes = Vec<Array2<f32>>;
+
 /// The simulated set and the searches of the benchmark.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulatedBenchmark {
@@ -208,6 +211,34 @@ fn best_richardson_lucy(
     })
 }
 
+/// What the methods of the benchmark get of each pair of `set`, simulated with
+/// `params`: its input (the camera counts less the camera's offset) and its true
+/// in-focus PSF, cut to [`TRUE_PSF_SIZE`] pixels.
+///
+/// # Errors
+/// The PSF's errors.
+pub fn inputs_and_true_psfs(
+    params: &SimulationParams,
+    set: &[SimulatedPair],
+) -> Result<(Planes, Planes)> {
+    let offset = params.camera.offset as f32;
+    let inputs = set
+        .iter()
+        .map(|p| p.raw.mapv(|c| f32::from(c) - offset))
+        .collect();
+    let psfs = set
+        .iter()
+        .map(|p| {
+            born_wolf_psf(&PsfParams {
+                width: TRUE_PSF_SIZE,
+                height: TRUE_PSF_SIZE,
+                ..p.conditions.psf.clone()
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok((inputs, psfs))
+}
+
 /// Simulates the set of `bench` and scores on it, in this order: the raw input,
 /// Wiener, Richardson-Lucy, RL-TV (if `bench.tv_lambda > 0`), then each model run
 /// with `options`. The classical methods run in parallel on the current rayon pool.
@@ -229,22 +260,7 @@ pub fn run_simulated(
     let params = bench.simulation();
     let set = simulate_set(&params, bench.seed, bench.images)?;
     let megapixels = bench.megapixels();
-    let offset = params.camera.offset as f32;
-    let inputs: Vec<Array2<f32>> = set
-        .iter()
-        .map(|p| p.raw.mapv(|c| f32::from(c) - offset))
-        .collect();
-    // The true in-focus PSF of each image, cut to TRUE_PSF_SIZE pixels.
-    let psfs: Vec<Array2<f32>> = set
-        .iter()
-        .map(|p| {
-            born_wolf_psf(&PsfParams {
-                width: TRUE_PSF_SIZE,
-                height: TRUE_PSF_SIZE,
-                ..p.conditions.psf.clone()
-            })
-        })
-        .collect::<Result<_>>()?;
+    let (inputs, psfs) = inputs_and_true_psfs(&params, &set)?;
 
     let mut results = Vec::new();
     let (psnr, ssim) = set_scores(&set, &inputs)?;

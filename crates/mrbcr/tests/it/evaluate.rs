@@ -3,10 +3,10 @@
 //! the counts below the raw input are those of the cases, and the simulated benchmark
 //! reports the best of what it tried.
 
-use mrbcr::classical::psf::{born_wolf_psf, gaussian_psf, PsfParams};
+use mrbcr::classical::psf::{gaussian_psf, PsfParams};
 use mrbcr::classical::RichardsonLucyParams;
 use mrbcr::classical::{convolve_direct, richardson_lucy, wiener, ConvolutionMode};
-use mrbcr::evaluate::simulated::{TRUE_PSF_SIZE, WIENER_NSR};
+use mrbcr::evaluate::simulated::{inputs_and_true_psfs, WIENER_NSR};
 use mrbcr::evaluate::{
     best_wiener, mean_scores, richardson_lucy_curve, run_simulated, Method, RealCaseResult,
     SimulatedBenchmark,
@@ -182,22 +182,7 @@ fn simulated_benchmark_reports_the_best_settings_it_tried() {
     assert!((1..=4).contains(&iterations) && tv_lambda == 0.0);
     // Recomputed here: the best mean of each method's grid.
     let set = simulate_set(&bench.simulation(), bench.seed, bench.images).unwrap();
-    let offset = bench.simulation().camera.offset as f32;
-    let inputs: Vec<Array2<f32>> = set
-        .iter()
-        .map(|p| p.raw.mapv(|c| f32::from(c) - offset))
-        .collect();
-    let psfs: Vec<Array2<f32>> = set
-        .iter()
-        .map(|p| {
-            born_wolf_psf(&PsfParams {
-                width: TRUE_PSF_SIZE,
-                height: TRUE_PSF_SIZE,
-                ..p.conditions.psf.clone()
-            })
-            .unwrap()
-        })
-        .collect();
+    let (inputs, psfs) = inputs_and_true_psfs(&bench.simulation(), &set).unwrap();
     let mean_psnr = |outputs: &[Array2<f32>]| {
         outputs
             .iter()

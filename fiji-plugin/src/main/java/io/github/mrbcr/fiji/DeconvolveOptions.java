@@ -59,7 +59,11 @@ public final class DeconvolveOptions {
         }
     }
 
-    /** The pixel type of the result. */
+    /**
+     * The pixel type of the result. {@link #FLOAT32}'s text is the library's name of that
+     * pixel type ({@code PixelType::name}), the form in which the library gives its default
+     * ({@link LibraryDefaults#OUTPUT_TYPE}).
+     */
     public enum OutputType {
         /** 32-bit float, in the input's intensity units: nothing rounded or clipped. */
         FLOAT32("32-bit float"),
@@ -106,7 +110,7 @@ public final class DeconvolveOptions {
     /** Worker threads, 0 for all cores. */
     public int threads = LibraryDefaults.THREADS;
     /** The result's pixel type. */
-    public OutputType outputType = OutputType.FLOAT32;
+    public OutputType outputType = OutputType.fromText(LibraryDefaults.OUTPUT_TYPE);
     /** Only the displayed plane of a stack, rather than every channel, slice and frame. */
     public boolean currentPlaneOnly = false;
 

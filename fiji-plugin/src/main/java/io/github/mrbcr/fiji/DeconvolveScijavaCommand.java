@@ -87,7 +87,7 @@ public final class DeconvolveScijavaCommand extends ContextCommand {
 
     /** The result's pixel type: {@link DeconvolveOptions.OutputType}'s names. */
     @Parameter(label = "Output type", choices = {"32-bit float", "same as input"}, persist = false)
-    private String outputType = "32-bit float";
+    private String outputType = LibraryDefaults.OUTPUT_TYPE;
 
     /** Only the displayed plane of a stack. */
     @Parameter(label = "Current plane only", persist = false)

@@ -26,6 +26,8 @@ final class LibraryDefaults {
     static final double HIGH_PERCENTILE;
     /** Worker threads (0: every core). */
     static final int THREADS;
+    /** The result's pixel type when none is chosen, by its name, e.g. {@code 32-bit float}. */
+    static final String OUTPUT_TYPE;
     /** Every normalisation's name, in the order to offer them. */
     static final List<String> NORMALIZATIONS;
 
@@ -41,6 +43,7 @@ final class LibraryDefaults {
         LOW_PERCENTILE = Double.parseDouble(entry(entries, "low_percentile"));
         HIGH_PERCENTILE = Double.parseDouble(entry(entries, "high_percentile"));
         THREADS = Integer.parseInt(entry(entries, "threads"));
+        OUTPUT_TYPE = entry(entries, "output_type");
         NORMALIZATIONS = Collections.unmodifiableList(Arrays.asList(entry(entries, "normalizations").split(",")));
     }
 

@@ -3,9 +3,11 @@ package io.github.mrbcr.fiji;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -37,6 +39,15 @@ class LibraryDefaultsTest {
         assertEquals(toolDefault(help, "norm"), defaults.normalizationText());
         assertEquals(LibraryDefaults.TILE, defaults.tile);
         assertEquals(LibraryDefaults.NORMALIZATION, defaults.normalization.text);
+        // The tool's names of the output types the plugin offers.
+        Map<String, DeconvolveOptions.OutputType> toolNames =
+                Map.of("f32", DeconvolveOptions.OutputType.FLOAT32, "same", DeconvolveOptions.OutputType.SAME);
+        assertEquals(toolNames.get(toolDefault(help, "output-type")), defaults.outputType);
+        assertEquals(LibraryDefaults.OUTPUT_TYPE, defaults.outputType.text);
+        DeconvolveScijavaCommand command = new DeconvolveScijavaCommand();
+        Field outputType = DeconvolveScijavaCommand.class.getDeclaredField("outputType");
+        outputType.setAccessible(true);
+        assertEquals(defaults.outputType.text, outputType.get(command));
     }
 
     @Test
