@@ -2,7 +2,7 @@
 C library inside: ``mrbcr-<version>-py3-none-<platform>.whl`` (ctypes needs no CPython
 ABI, so one wheel serves every Python 3 of the platform).
 
-    python bindings/python/build_wheel.py --library target/x86_64-unknown-linux-gnu/release/libmrbcr.so \\
+    python bindings/python/build_wheel.py --library dist/natives/linux_64/libmrbcr.so \\
         --platform manylinux2014_x86_64 [--out dist]
 
 The library may be any platform's (the release script calls this once per platform):
