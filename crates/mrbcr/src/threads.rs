@@ -59,8 +59,8 @@ pub fn with_worker_pool<R>(
 ) -> Result<R> {
     let threads = worker_threads(requested)?;
     std::thread::scope(|scope| {
-        // rayon's `build_scoped` leaves its threads to the scope, which detaches them:
-        // they may still be exiting when this returns. Each is joined here instead.
+        // Not rayon's `build_scoped`, which leaves its threads to the scope (see
+        // `join_thread`).
         let mut handles = Vec::with_capacity(threads);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -74,11 +74,16 @@ pub fn with_worker_pool<R>(
             })?;
         let result = work(&pool);
         drop(pool);
-        for handle in handles {
-            if let Err(panic) = handle.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
+        handles.into_iter().for_each(join_thread);
         Ok(result)
     })
+}
+
+/// Waits for a scoped thread to end, re-raising its panic on this thread. A thread left
+/// to its scope is detached once its closure returns and may still be exiting when the
+/// caller (or the process) goes on; every thread the library starts is joined here.
+pub(crate) fn join_thread<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

@@ -10,7 +10,7 @@ use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::image::{ImageStack, Pixels};
-use crate::threads::worker_threads;
+use crate::threads::{join_thread, worker_threads};
 
 /// The planes of `stack` as `f32` images (integer values converted exactly, `f64`
 /// rounded to the nearest `f32`).
@@ -131,13 +131,7 @@ where
                 Report::Plane(i, result) => results[i] = Some(result),
             }
         }
-        // Joined, not left to the scope: a thread the scope ends is detached and may
-        // still be exiting when the caller (or the process) goes on.
-        for worker in workers {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
+        workers.into_iter().for_each(join_thread);
     });
     if stop.load(Ordering::SeqCst) {
         return Err(Error::Cancelled);

@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::image::PixelType;
 use crate::model::Model;
 use crate::network::Workspace;
-use crate::threads::with_worker_pool;
+use crate::threads::{join_thread, with_worker_pool};
 
 /// A tile's output, in output units, with its number.
 type TileResult = (usize, Result<Array2<f32>>);
@@ -294,11 +294,7 @@ impl<T: Pixel> Jobs<'_, T> {
                 stop.store(true, Ordering::SeqCst);
             }
             drop(receiver);
-            // Joined, not left to the scope: a thread the scope ends is detached and
-            // may still be exiting when the caller (or the process) goes on.
-            if let Err(panic) = coordinator.join() {
-                std::panic::resume_unwind(panic);
-            }
+            join_thread(coordinator);
             result
         })
     }
