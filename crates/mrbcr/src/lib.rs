@@ -23,8 +23,9 @@
 //! - [`rng`]: the seeded generator behind every random choice (simulation, training).
 //!
 //! The crate root re-exports what most users need: [`Model`], [`deconvolve()`],
-//! [`DeconvolveOptions`], [`ImageStack`] and its views, [`Error`] and [`Result`].
-//! Everything else is internal (`pub(crate)`).
+//! [`DeconvolveOptions`], [`ImageStack`] and its views, [`Error`] and [`Result`]; the
+//! modules above hold the rest. Helpers that only the crate itself uses (FFTs,
+//! checksums, the writers of package files, buffer pools) are `pub(crate)`.
 #![warn(missing_docs)]
 
 pub mod classical;
