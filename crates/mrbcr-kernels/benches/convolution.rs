@@ -23,15 +23,15 @@ const SIDE: usize = 128;
 const LAYER_SHAPES: [(&str, [usize; 4]); 11] = [
     ("mlp first dense", [1, 1, 1, 32]),
     ("mlp dense", [1, 1, 32, 32]),
-    ("fusion_a 1x1", [1, 1, 64, 32]),
-    ("fusion_a 3x3", [3, 3, 32, 32]),
+    ("fusion_a", [1, 1, 64, 32]),
+    ("fusion_a", [3, 3, 32, 32]),
     ("conv1d first", [1, 5, 48, 32]),
     ("conv1d", [1, 5, 32, 32]),
     ("rdb a", [3, 3, 40, 4]),
     ("rdb b", [3, 3, 4, 4]),
     ("rdb fuse", [1, 1, 44, 4]),
-    ("fusion_b 3x3", [3, 3, 48, 48]),
-    ("head_z 9x9", [9, 9, 48, 1]),
+    ("fusion_b", [3, 3, 48, 48]),
+    ("head_z", [9, 9, 48, 1]),
 ];
 
 /// `n` values in [-0.5, 0.5) from a fixed sequence (the speed does not depend on them).
