@@ -1,12 +1,11 @@
 //! Helpers shared by the format tests: where the reference checkpoint is, a tiny
 //! deterministic PRNG, random weights, and writers for safetensors files and TensorFlow
-//! tensor bundles (to build broken variants of valid files).
+//! tensor bundles (to build broken variants of valid files) with their own CRC-32C.
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use mrbcr::formats::crc32c;
 use mrbcr::network::spec;
 use mrbcr::network::weights::{Tensor, Weights};
 use safetensors::tensor::TensorView;
@@ -377,4 +376,36 @@ pub fn smooth_image(height: usize, width: usize) -> Vec<f32> {
             1200.0 + 500.0 * (x / 37.0).sin() * (y / 53.0).cos() + 400.0 * ((x + y) / 90.0).sin()
         })
         .collect()
+}
+
+/// CRC-32C as TensorFlow bundles store it, for the bundles the tests write: a
+/// bit-at-a-time implementation of its own, independent of the library's (which
+/// verifies what these write).
+pub mod crc32c {
+    /// The CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`) of `data`.
+    pub fn crc32c(data: &[u8]) -> u32 {
+        extend(0, data)
+    }
+
+    /// The CRC-32C of the bytes whose CRC is `crc` followed by `data`.
+    pub fn extend(crc: u32, data: &[u8]) -> u32 {
+        let mut c = !crc;
+        for &b in data {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    (c >> 1) ^ 0x82F6_3B78
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+
+    /// The masked form TensorFlow (and LevelDB) store: rotated right 15 bits plus
+    /// `0xa282ead8`.
+    pub fn mask(crc: u32) -> u32 {
+        crc.rotate_right(15).wrapping_add(0xa282_ead8)
+    }
 }

@@ -13,8 +13,8 @@ use mrbcr::classical::convolution::check_finite;
 use mrbcr::classical::psf::{born_wolf_psf, gaussian_psf, normalize_psf, PsfParams};
 use mrbcr::classical::{map_planes, richardson_lucy, wiener, PlaneProgress, RichardsonLucyParams};
 use mrbcr::deconvolve::pixel::Pixel;
-use mrbcr::error::Result;
-use mrbcr::image::{PixelType, StackView, StackViewMut};
+use mrbcr::Result;
+use mrbcr::{PixelType, StackView, StackViewMut};
 
 /// The optics and sampling of a computed PSF (opaque). Made by
 /// `mrbcr_psf_params_new` with the defaults, changed by the `mrbcr_psf_params_set_*`

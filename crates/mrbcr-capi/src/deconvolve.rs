@@ -8,7 +8,7 @@ use super::model::{mrbcr_model, LoadedModel};
 use super::options::{mrbcr_options, options_or_default};
 use super::{guard, non_null, non_null_mut, require_non_null, Failure, FfiResult};
 use mrbcr::deconvolve::{deconvolve_into, DeconvolveOptions};
-use mrbcr::image::{PixelType, StackView, StackViewMut};
+use mrbcr::{PixelType, StackView, StackViewMut};
 
 /// The pixel types of images (the `pixel_type` field of `mrbcr_image_in` and
 /// `mrbcr_image_out`). Values are native-endian and aligned to their size.

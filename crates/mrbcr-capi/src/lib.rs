@@ -79,7 +79,7 @@ use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
 use std::panic::{self, AssertUnwindSafe};
 
-use mrbcr::error::Error;
+use mrbcr::Error;
 
 /// The version of the C ABI this library implements. It changes only when a change
 /// would break a program compiled against an earlier header: a function's signature

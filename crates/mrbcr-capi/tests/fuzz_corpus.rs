@@ -493,7 +493,7 @@ fn write_tf_seeds() {
     let mut records = vec![(Vec::new(), header_proto(1, 0))];
     let mut data = Vec::new();
     for t in &sorted {
-        let crc = mrbcr::formats::crc32c::mask(mrbcr::formats::crc32c::crc32c(&t.bytes));
+        let crc = crc32c::mask(crc32c::crc32c(&t.bytes));
         let entry = entry_proto(
             t.dtype,
             &t.shape,

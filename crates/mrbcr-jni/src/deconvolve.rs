@@ -14,8 +14,8 @@ use ndarray::{ArrayView3, ArrayViewMut3};
 
 use super::{handles, invalid, NativeFailure, NativeResult, ThrowMrbcrException};
 use mrbcr::deconvolve::{deconvolve_into, DeconvolveOptions, Normalization, OutputRange};
-use mrbcr::image::{StackView, StackViewMut};
 use mrbcr::model::Model;
+use mrbcr::{StackView, StackViewMut};
 
 /// Native memory for one chunk of planes: input and output copies together.
 const CHUNK_BYTES: usize = 256 << 20;

@@ -47,7 +47,7 @@ use jni::objects::{JObjectArray, JString};
 use jni::strings::JNIString;
 use jni::Env;
 
-use mrbcr::error::Error;
+use mrbcr::Error;
 
 /// The Java exception class of library errors.
 const EXCEPTION_CLASS: &str = "io/github/mrbcr/fiji/MrbcrException";

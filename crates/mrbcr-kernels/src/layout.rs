@@ -136,7 +136,7 @@ const HUGE_PAGE_THRESHOLD: usize = 4 << 20;
 const HUGE_PAGE: usize = 2 << 20;
 
 /// A 64-byte aligned, zero-initialised buffer of floats.
-pub struct AlignedBuf {
+struct AlignedBuf {
     ptr: *mut f32,
     len: usize,
     /// For a mapped buffer, the mapping (start, length) to unmap.
@@ -150,7 +150,7 @@ unsafe impl Sync for AlignedBuf {}
 
 impl AlignedBuf {
     /// `len` zeros.
-    pub fn zeroed(len: usize) -> AlignedBuf {
+    fn zeroed(len: usize) -> AlignedBuf {
         if len == 0 {
             return AlignedBuf {
                 ptr: std::ptr::NonNull::dangling().as_ptr(),
@@ -220,23 +220,18 @@ impl AlignedBuf {
     }
 
     /// Number of floats.
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.len
     }
 
-    /// True for an empty buffer.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The floats.
-    pub fn as_slice(&self) -> &[f32] {
+    fn as_slice(&self) -> &[f32] {
         // SAFETY: ptr is valid for len initialised floats (or dangling with len 0).
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
     /// The floats, mutably.
-    pub fn as_mut_slice(&mut self) -> &mut [f32] {
+    fn as_mut_slice(&mut self) -> &mut [f32] {
         // SAFETY: as above, and &mut self gives exclusive access.
         unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
@@ -287,19 +282,22 @@ impl FeatureMap {
         }
     }
 
-    /// A map over a buffer of earlier maps, given back by [`FeatureMap::into_parts`]:
-    /// `clean_planes` is what that returned for `geometry` (or 0 if the buffer last
-    /// served another geometry). Clears the padding where it is not known to be zero;
-    /// the image values are left as they are, for the caller to overwrite.
+    /// A map of `channels` planes over the buffer of `earlier`, a map no longer needed
+    /// (of any geometry and channel count whose buffer is large enough: see
+    /// [`FeatureMap::capacity`]). `clean_planes` is how many planes of that buffer are
+    /// known to have zero padding for `geometry`: [`FeatureMap::clean_planes`] if
+    /// `earlier` had this geometry, else 0. Clears the padding where it is not known to
+    /// be zero; the image values are left as they are, for the caller to overwrite.
     ///
     /// # Panics
     /// If the buffer is too small for `channels` planes.
     pub fn reuse(
-        buf: AlignedBuf,
+        earlier: FeatureMap,
         geometry: Arc<PlaneGeometry>,
         channels: usize,
         clean_planes: usize,
     ) -> FeatureMap {
+        let buf = earlier.buf;
         let n = geometry.plane_len();
         assert!(buf.len() >= channels * n, "buffer too small for the map");
         let mut map = FeatureMap {
@@ -318,10 +316,16 @@ impl FeatureMap {
         map
     }
 
-    /// The buffer, the geometry and how many planes of the buffer have zero padding
-    /// for that geometry: what [`FeatureMap::reuse`] needs.
-    pub fn into_parts(self) -> (AlignedBuf, Arc<PlaneGeometry>, usize) {
-        (self.buf, self.geometry, self.clean_planes)
+    /// Floats the buffer holds: a map reusing it ([`FeatureMap::reuse`]) may have up to
+    /// this many values, padding included.
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// How many planes of the buffer, from the first, have zero padding for this map's
+    /// geometry (at least its channel count): what [`FeatureMap::reuse`] may be told.
+    pub fn clean_planes(&self) -> usize {
+        self.clean_planes
     }
 
     /// The geometry of the planes.

@@ -17,16 +17,24 @@
 //!   progress and cancellation.
 //! - [`evaluate`]: the quality benchmarks: methods scored against ground truth on
 //!   simulated and real specimens, with the classical methods' best settings.
+//! - [`train`]: training from image pairs (simulated, TIFF, mixed), with checkpoints.
+//! - [`model`]: a model ready to run (network, metadata, the bundled default).
 //! - [`threads`]: the one rule for how many worker threads a run may start.
-//! - [`memory`]: memory asked for before it is taken (running out is an error).
+//! - [`rng`]: the seeded generator behind every random choice (simulation, training).
+//!
+//! The crate root re-exports what most users need: [`Model`], [`deconvolve()`],
+//! [`DeconvolveOptions`], [`ImageStack`] and its views, [`Error`] and [`Result`]; the
+//! modules above hold the rest. Helpers that only the crate itself uses (FFTs,
+//! checksums, the writers of package files, buffer pools) are `pub(crate)`.
+#![warn(missing_docs)]
 
 pub mod classical;
 pub mod deconvolve;
-pub mod error;
+mod error;
 pub mod evaluate;
 pub mod formats;
-pub mod image;
-pub mod memory;
+mod image;
+pub(crate) mod memory;
 pub mod model;
 pub mod network;
 pub mod rng;

@@ -126,6 +126,22 @@ def training_defaults() -> dict:
     )
 
 
+#: The C setters that take one setting, each with the setting's name.
+_SINGLE_SETTINGS = (
+    ("patch_size", lib.mrbcr_train_options_set_patch_size),
+    ("batch_size", lib.mrbcr_train_options_set_batch_size),
+    ("steps", lib.mrbcr_train_options_set_steps),
+    ("seed", lib.mrbcr_train_options_set_seed),
+    (
+        "log_loss",
+        lambda options, floor: lib.mrbcr_train_options_set_log_loss(options, 1, floor),
+    ),
+    ("checkpoint_every", lib.mrbcr_train_options_set_checkpoint_every),
+    ("resume", lib.mrbcr_train_options_set_resume),
+    ("threads", lib.mrbcr_train_options_set_threads),
+)
+
+
 #: The C setters that take two settings, each with the settings' names, the getter of
 #: both and their C types: a setting given alone goes with the other's current value.
 _PAIRED_SETTINGS = (
@@ -153,34 +169,21 @@ _PAIRED_SETTINGS = (
 def _options(output_dir: bytes, settings: dict):
     """A new ``mrbcr_train_options *`` with the library's defaults changed by these
     (checked) settings, and the run's ``log_every``; the caller frees the options
-    (:data:`_PAIRED_SETTINGS`: a C setter of two settings gets the current value of
-    the one not given). The library is asked for a progress call at every step (the
-    Python side reports every ``log_every`` steps), so that Ctrl-C stops the run after
-    the step in progress."""
+    (:data:`_SINGLE_SETTINGS`, :data:`_PAIRED_SETTINGS`: a C setter of two settings
+    gets the current value of the one not given). The library is asked for a progress
+    call at every step (the Python side reports every ``log_every`` steps), so that
+    Ctrl-C stops the run after the step in progress."""
     s = settings
     options = _ffi.TrainOptionsHandle()
     lib.mrbcr_train_options_new(output_dir, byref(options))
     try:
-        if "patch_size" in s:
-            lib.mrbcr_train_options_set_patch_size(options, s["patch_size"])
-        if "batch_size" in s:
-            lib.mrbcr_train_options_set_batch_size(options, s["batch_size"])
-        if "steps" in s:
-            lib.mrbcr_train_options_set_steps(options, s["steps"])
+        for name, setter in _SINGLE_SETTINGS:
+            if name in s:
+                setter(options, s[name])
         for names, getter, setter, types in _PAIRED_SETTINGS:
             if any(name in s for name in names):
                 current = _read(getter, (options,), *types)
                 setter(options, *(s.get(name, value) for name, value in zip(names, current)))
-        if "seed" in s:
-            lib.mrbcr_train_options_set_seed(options, s["seed"])
-        if "log_loss" in s:
-            lib.mrbcr_train_options_set_log_loss(options, 1, s["log_loss"])
-        if "checkpoint_every" in s:
-            lib.mrbcr_train_options_set_checkpoint_every(options, s["checkpoint_every"])
-        if "resume" in s:
-            lib.mrbcr_train_options_set_resume(options, s["resume"])
-        if "threads" in s:
-            lib.mrbcr_train_options_set_threads(options, s["threads"])
         if "init" in s:
             if s["init"] == "default":
                 lib.mrbcr_train_options_set_init_default(options)

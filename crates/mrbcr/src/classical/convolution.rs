@@ -45,7 +45,7 @@ pub fn check_finite(values: ArrayView2<f32>, what: &str) -> Result<()> {
 /// The spectrum of `kernel` on the grid of `fft`, the kernel's centre at the origin
 /// and its values wrapped around periodically where it is larger than the grid. For a
 /// point-spread function this is the optical transfer function (OTF).
-pub fn kernel_spectrum(kernel: ArrayView2<f32>, fft: &mut Fft2d) -> Vec<Complex64> {
+pub(crate) fn kernel_spectrum(kernel: ArrayView2<f32>, fft: &mut Fft2d) -> Vec<Complex64> {
     let (height, width) = (fft.height(), fft.width());
     let (cy, cx) = (kernel.nrows() / 2, kernel.ncols() / 2);
     let mut spectrum = vec![Complex64::new(0.0, 0.0); height * width];

@@ -4,20 +4,20 @@
 //! users who know their PSF.
 //!
 //! - [`psf`]: widefield PSFs (Born-Wolf diffraction integral, Gaussian approximation).
-//! - [`fft`] and [`convolution`]: planned 2-D FFTs and convolution with a fixed kernel.
+//! - [`convolution`]: convolution with a fixed kernel (by planned 2-D FFTs).
 //! - [`richardson_lucy`] and [`wiener`]: the deconvolution methods, mirror-padded at
 //!   the edges.
 //! - [`stack`]: any per-plane method over the planes of a stack, in parallel, with
 //!   progress and cancellation.
 
-pub mod bessel;
+mod bessel;
 pub mod convolution;
-pub mod fft;
+pub(crate) mod fft;
 mod padding;
 pub mod psf;
 mod quadrature;
-pub mod richardson_lucy;
-pub mod stack;
+pub(crate) mod richardson_lucy;
+pub(crate) mod stack;
 pub mod wiener;
 
 pub use convolution::{convolve_direct, ConvolutionMode, Convolver};

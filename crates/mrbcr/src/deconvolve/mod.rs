@@ -25,7 +25,7 @@
 
 mod engine;
 mod file;
-pub mod normalize;
+pub(crate) mod normalize;
 pub mod options;
 pub mod pixel;
 pub mod tiling;

@@ -12,8 +12,8 @@
 //! affine fit of the output to the truth. The classical methods get the true PSF and
 //! their best setting on the very images they are scored on: an oracle no user has.
 
-pub mod real;
-pub mod search;
+pub(crate) mod real;
+pub(crate) mod search;
 pub mod simulated;
 
 pub use real::{load_real_cases, mean_scores, run_real, MeanScores, RealCaseResult, RealCases};

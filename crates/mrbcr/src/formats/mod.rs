@@ -4,14 +4,14 @@
 
 pub mod atomic_write;
 pub mod bioimageio;
-pub mod crc32;
-pub mod crc32c;
+pub(crate) mod crc32;
+pub(crate) mod crc32c;
 pub mod model_file;
-pub mod npy;
+pub(crate) mod npy;
 mod ome;
 pub mod onnx;
-pub mod png;
+pub(crate) mod png;
 pub mod tf_bundle;
 pub mod tf_import;
 pub mod tiff;
-pub mod zip_stored;
+pub(crate) mod zip_stored;

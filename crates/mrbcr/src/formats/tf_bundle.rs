@@ -129,7 +129,8 @@ pub struct BundleEntry {
     pub offset: u64,
     /// Number of bytes of the tensor.
     pub size: u64,
-    /// CRC-32C of the tensor's bytes, masked ([`crc32c::mask`]) as stored.
+    /// CRC-32C of the tensor's bytes, masked as stored (rotated right by 15 bits, plus
+    /// `0xa282ead8`).
     pub crc32c: u32,
     /// Number of slices (parts of a partitioned variable); 0 for a whole tensor.
     pub slices: usize,

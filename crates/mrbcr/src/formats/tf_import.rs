@@ -230,7 +230,7 @@ pub fn import_tf_checkpoint(prefix: &Path) -> Result<(Weights, ModelMetadata)> {
 /// first line starting with "Copyright" if that is another line (e.g. "MIT License,
 /// Copyright (c) 2023 RoyLeeLee"). `None` if the file cannot be read or is empty.
 /// Only the first 64 KiB are read.
-pub fn license_summary(path: &Path) -> Option<String> {
+pub(crate) fn license_summary(path: &Path) -> Option<String> {
     use std::io::Read;
     let mut text = Vec::new();
     std::fs::File::open(path)

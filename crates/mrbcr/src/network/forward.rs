@@ -15,7 +15,7 @@ use super::spec::{self, LayerSpec, SCALES};
 use super::weights::Weights;
 use crate::error::{Error, Result};
 use crate::kernels::conv::{conv2d, dense_chain, ConvWeights};
-use crate::kernels::layout::{AlignedBuf, FeatureMap, PlaneGeometry};
+use crate::kernels::layout::{FeatureMap, PlaneGeometry};
 use crate::kernels::resize::{resize_bilinear, subsample};
 use crate::kernels::winograd::{conv3x3, WinogradWeights};
 use crate::kernels::SimdLevel;
@@ -106,7 +106,7 @@ pub struct ForwardOutputs {
 #[derive(Default)]
 pub struct Workspace {
     geometries: HashMap<(usize, usize), Arc<PlaneGeometry>>,
-    free: Vec<(AlignedBuf, Arc<PlaneGeometry>, usize)>,
+    free: Vec<FeatureMap>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -139,26 +139,30 @@ impl Workspace {
             .free
             .iter()
             .enumerate()
-            .filter(|(_, (buf, _, _))| buf.len() >= need)
-            .min_by_key(|(_, (buf, g, _))| (!Arc::ptr_eq(g, geometry), buf.len()))
+            .filter(|(_, map)| map.capacity() >= need)
+            .min_by_key(|(_, map)| (!Arc::ptr_eq(map.geometry(), geometry), map.capacity()))
             .map(|(i, _)| i);
         match best {
             Some(i) => {
-                let (buf, g, clean) = self.free.swap_remove(i);
-                let clean = if Arc::ptr_eq(&g, geometry) { clean } else { 0 };
-                FeatureMap::reuse(buf, geometry.clone(), channels, clean)
+                let earlier = self.free.swap_remove(i);
+                let clean = if Arc::ptr_eq(earlier.geometry(), geometry) {
+                    earlier.clean_planes()
+                } else {
+                    0
+                };
+                FeatureMap::reuse(earlier, geometry.clone(), channels, clean)
             }
             None => FeatureMap::zeros(geometry.clone(), channels),
         }
     }
 
     fn give(&mut self, map: FeatureMap) {
-        self.free.push(map.into_parts());
+        self.free.push(map);
     }
 
     /// Bytes held for reuse.
     pub fn retained_bytes(&self) -> usize {
-        self.free.iter().map(|(buf, _, _)| buf.len() * 4).sum()
+        self.free.iter().map(|map| map.capacity() * 4).sum()
     }
 }
 

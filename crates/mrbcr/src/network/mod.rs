@@ -1,7 +1,7 @@
 //! The m-rBCR network: its architecture ([`spec`]), its weights ([`weights`]) and the
 //! forward pass over packed weights.
 
-pub mod forward;
+pub(crate) mod forward;
 pub mod spec;
 pub mod weights;
 

@@ -180,7 +180,7 @@ impl AcquisitionRanges {
 }
 
 /// A value drawn log-uniformly in `(lo, hi)` (both positive).
-pub fn log_uniform(rng: &mut SplitMix64, (lo, hi): (f64, f64)) -> f64 {
+pub(crate) fn log_uniform(rng: &mut SplitMix64, (lo, hi): (f64, f64)) -> f64 {
     uniform_in(rng, (lo.ln(), hi.ln())).exp()
 }
 

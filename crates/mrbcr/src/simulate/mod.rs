@@ -20,12 +20,12 @@
 //! in-focus PSF).
 
 pub mod acquisition;
-pub mod camera;
+pub(crate) mod camera;
 mod imaging;
-pub mod metrics;
-pub mod params;
+pub(crate) mod metrics;
+pub(crate) mod params;
 pub mod real;
-pub mod sampling;
+pub(crate) mod sampling;
 pub mod specimen;
 mod structures;
 

@@ -92,3 +92,38 @@ fn ln_factorial(k: f64) -> f64 {
             + inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 / 1260.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::poisson;
+    use crate::rng::SplitMix64;
+
+    /// The mean and the (unbiased) variance of `values`.
+    fn mean_and_variance(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+        let n = values.clone().count() as f64;
+        let mean = values.clone().sum::<f64>() / n;
+        let variance = values.map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, variance)
+    }
+
+    #[test]
+    fn poisson_sampler_has_the_right_mean_and_variance() {
+        let mut rng = SplitMix64::new(3);
+        for mean in [0.5, 3.0, 9.9, 10.0, 57.0, 2500.0] {
+            let draws: Vec<f64> = (0..40_000)
+                .map(|_| poisson(&mut rng, mean) as f64)
+                .collect();
+            let (m, v) = mean_and_variance(draws.iter().copied());
+            // 5 standard errors of the mean and of the variance.
+            let se_mean = (mean / 40_000.0).sqrt();
+            let se_var = mean * (2.0 / 40_000.0f64).sqrt() + (mean / 40_000.0).sqrt();
+            assert!((m - mean).abs() < 5.0 * se_mean, "mean {mean}: got {m}");
+            assert!((v - mean).abs() < 5.0 * se_var, "mean {mean}: variance {v}");
+        }
+        // P(0) = e^-mean.
+        let zeros = (0..40_000).filter(|_| poisson(&mut rng, 2.0) == 0).count() as f64 / 40_000.0;
+        assert!((zeros - (-2.0f64).exp()).abs() < 0.01, "P(0) {zeros}");
+        assert_eq!(poisson(&mut rng, 0.0), 0);
+        assert_eq!(poisson(&mut rng, -1.0), 0);
+    }
+}

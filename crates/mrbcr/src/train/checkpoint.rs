@@ -20,6 +20,7 @@ use safetensors::{Dtype, SafeTensors};
 
 use super::adam::{Adam, AdamConfig};
 use crate::error::{Error, Result};
+use crate::formats::atomic_write::write_bytes_atomically;
 use crate::formats::model_file::{load_model, save_model, ModelMetadata};
 use crate::network::Weights;
 
@@ -53,11 +54,6 @@ fn state_error(path: &Path, what: impl std::fmt::Display) -> Error {
         "{} is not a valid training checkpoint: {what}",
         path.display()
     ))
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::formats::atomic_write::write_bytes_atomically(path, bytes)
 }
 
 /// Saves `state` into `dir` (created if needed); `metadata` describes the weights.
@@ -96,7 +92,7 @@ pub fn save_checkpoint(dir: &Path, state: &TrainState, metadata: &ModelMetadata)
     .collect();
     let bytes = safetensors::serialize(views, Some(meta))
         .map_err(|e| Error::Internal(format!("encoding the optimiser state: {e}")))?;
-    write_atomically(&dir.join(STATE_FILE), &bytes)?;
+    write_bytes_atomically(&dir.join(STATE_FILE), &bytes)?;
     let mut metadata = metadata.clone();
     metadata
         .extra

@@ -12,17 +12,17 @@
 //! - [`data`]: image pairs (simulated or TIFF) and patches; [`trainer`]: the loop;
 //!   [`checkpoint`]: resumable checkpoints; [`pool`]: recycled map buffers.
 
-pub mod adam;
+pub(crate) mod adam;
 pub mod checkpoint;
 pub mod data;
 pub mod gradients;
 pub mod layers;
 pub mod loss;
-pub mod mixed;
-pub mod network;
-pub mod pool;
+pub(crate) mod mixed;
+pub(crate) mod network;
+pub(crate) mod pool;
 pub mod reference;
-pub mod step;
+pub(crate) mod step;
 pub mod trainer;
 pub mod weight_grad;
 

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 
-use crate::kernels::layout::{AlignedBuf, FeatureMap, PlaneGeometry};
+use crate::kernels::layout::{FeatureMap, PlaneGeometry};
 
-/// Free buffers by length.
-static FREE: Mutex<BTreeMap<usize, Vec<AlignedBuf>>> = Mutex::new(BTreeMap::new());
+/// Maps no longer in use, by the length of their buffer.
+static FREE: Mutex<BTreeMap<usize, Vec<FeatureMap>>> = Mutex::new(BTreeMap::new());
 
 /// A feature map whose buffer returns to the pool when it is dropped.
 pub struct PooledMap {
@@ -37,31 +37,28 @@ impl DerefMut for PooledMap {
 impl Drop for PooledMap {
     fn drop(&mut self) {
         if let Some(map) = self.map.take() {
-            let (buf, _, _) = map.into_parts();
             let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
-            free.entry(buf.len()).or_default().push(buf);
+            free.entry(map.capacity()).or_default().push(map);
         }
     }
 }
 
-/// The smallest free buffer of at least `len` floats, or a new one.
-fn take(len: usize) -> AlignedBuf {
+/// The free map with the smallest buffer of at least `len` floats, if any.
+fn take(len: usize) -> Option<FeatureMap> {
     let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
-    let found = free
-        .range_mut(len..)
-        .find(|(_, bufs)| !bufs.is_empty())
-        .and_then(|(_, bufs)| bufs.pop());
-    drop(free);
-    found.unwrap_or_else(|| AlignedBuf::zeroed(len))
+    free.range_mut(len..)
+        .find(|(_, maps)| !maps.is_empty())
+        .and_then(|(_, maps)| maps.pop())
 }
 
 /// A map of `channels` planes whose padding is zero and whose image values are
 /// arbitrary: for a map every image value of which is about to be written.
 pub fn overwritten(geometry: &Arc<PlaneGeometry>, channels: usize) -> PooledMap {
-    let buf = take(channels * geometry.plane_len());
-    PooledMap {
-        map: Some(FeatureMap::reuse(buf, geometry.clone(), channels, 0)),
-    }
+    let map = match take(channels * geometry.plane_len()) {
+        Some(earlier) => FeatureMap::reuse(earlier, geometry.clone(), channels, 0),
+        None => FeatureMap::zeros(geometry.clone(), channels),
+    };
+    PooledMap { map: Some(map) }
 }
 
 /// A map of `channels` planes of zeros: for a map that values are added into.

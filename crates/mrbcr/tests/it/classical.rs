@@ -1,7 +1,6 @@
-//! Tests of the classical deconvolution layer: Bessel J0, PSF models, FFT
+//! Tests of the classical deconvolution layer: PSF models, FFT
 //! convolution, Richardson-Lucy (with and without TV), Wiener, and stacks in parallel.
 
-use mrbcr::classical::bessel::bessel_j0;
 use mrbcr::classical::psf::{born_wolf_psf, gaussian_psf, gaussian_sigma_nm, PsfParams};
 use mrbcr::classical::{
     convolve_direct, map_planes, planes_to_stack, richardson_lucy, stack_planes, wiener,
@@ -29,48 +28,6 @@ fn rms_difference(a: ArrayView2<f32>, b: ArrayView2<f32>) -> f64 {
 
 fn rms(a: ArrayView2<f32>) -> f64 {
     (a.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
-}
-
-/// J0 by its integral representation `(1/pi) int_0^pi cos(x sin t) dt`, trapezoid rule
-/// (exponentially accurate for this periodic integrand).
-fn j0_by_integral(x: f64) -> f64 {
-    let n = 4000;
-    let h = std::f64::consts::PI / n as f64;
-    // The end points t = 0 and t = pi both give cos(0) = 1.
-    let mut sum = 1.0;
-    sum += (1..n)
-        .map(|i| (x * (i as f64 * h).sin()).cos())
-        .sum::<f64>();
-    sum * h / std::f64::consts::PI
-}
-
-#[test]
-fn bessel_j0_matches_tabulated_values_and_its_integral() {
-    let tabulated = [
-        (0.0, 1.0),
-        (1.0, 0.765_197_686_557_966_6),
-        (2.404_825_557_695_773, 0.0),
-        (5.0, -0.177_596_771_314_338_3),
-        (10.0, -0.245_935_764_451_348_3),
-        (20.0, 0.167_024_664_340_583_1),
-        (-3.0, -0.260_051_954_901_933_4),
-    ];
-    for (x, expected) in tabulated {
-        let got = bessel_j0(x);
-        assert!(
-            (got - expected).abs() < 1e-10,
-            "J0({x}) = {got}, expected {expected}"
-        );
-    }
-    // Both branches and the hand-over at 12 against the integral.
-    for i in 0..=400 {
-        let x = i as f64 * 0.25;
-        let (got, reference) = (bessel_j0(x), j0_by_integral(x));
-        assert!(
-            (got - reference).abs() < 1e-9,
-            "J0({x}) = {got}, integral {reference}"
-        );
-    }
 }
 
 fn fine_params(numerical_aperture: f64, wavelength_nm: f64) -> PsfParams {

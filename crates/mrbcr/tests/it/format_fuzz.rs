@@ -29,7 +29,6 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use mrbcr::formats::crc32c;
 use mrbcr::formats::model_file::{model_to_bytes, read_model, ModelMetadata, MAX_HEADER_TOKENS};
 use mrbcr::formats::tf_bundle::{TfBundle, MAX_INDEX_EXPANSION};
 use mrbcr::formats::tf_import::import_from_bundle;

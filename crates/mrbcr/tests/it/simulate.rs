@@ -4,7 +4,6 @@
 use mrbcr::classical::psf::born_wolf_psf;
 use mrbcr::classical::{convolve_direct, ConvolutionMode};
 use mrbcr::rng::SplitMix64;
-use mrbcr::simulate::sampling::poisson;
 use mrbcr::simulate::{
     camera_counts, psnr, score, simulate_pair, simulate_set, ssim, CameraParams, SimulationParams,
     StructureCounts,
@@ -58,27 +57,6 @@ fn simulation_is_deterministic_per_seed_and_index() {
         .iter()
         .all(|d| (500.0..=1500.0).contains(&d.abs())));
     assert!(a.ground_truth.iter().all(|&v| v >= 0.0) && a.ground_truth.sum() > 0.0);
-}
-
-#[test]
-fn poisson_sampler_has_the_right_mean_and_variance() {
-    let mut rng = SplitMix64::new(3);
-    for mean in [0.5, 3.0, 9.9, 10.0, 57.0, 2500.0] {
-        let draws: Vec<f64> = (0..40_000)
-            .map(|_| poisson(&mut rng, mean) as f64)
-            .collect();
-        let (m, v) = mean_and_variance(draws.iter().copied());
-        // 5 standard errors of the mean and of the variance.
-        let se_mean = (mean / 40_000.0).sqrt();
-        let se_var = mean * (2.0 / 40_000.0f64).sqrt() + (mean / 40_000.0).sqrt();
-        assert!((m - mean).abs() < 5.0 * se_mean, "mean {mean}: got {m}");
-        assert!((v - mean).abs() < 5.0 * se_var, "mean {mean}: variance {v}");
-    }
-    // P(0) = e^-mean.
-    let zeros = (0..40_000).filter(|_| poisson(&mut rng, 2.0) == 0).count() as f64 / 40_000.0;
-    assert!((zeros - (-2.0f64).exp()).abs() < 0.01, "P(0) {zeros}");
-    assert_eq!(poisson(&mut rng, 0.0), 0);
-    assert_eq!(poisson(&mut rng, -1.0), 0);
 }
 
 #[test]

@@ -13,7 +13,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::common::*;
-use mrbcr::formats::crc32c;
 use mrbcr::formats::tf_bundle::{DataType, TfBundle};
 use mrbcr::formats::tf_import::{
     checkpoint_mapping, import_from_bundle, import_tf_checkpoint, UNKNOWN_LICENSE,

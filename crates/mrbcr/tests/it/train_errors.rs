@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::common::{join_safetensors, split_safetensors};
-use mrbcr::error::Error;
 use mrbcr::network::Weights;
 use mrbcr::simulate::SimulationParams;
 use mrbcr::train::checkpoint::{load_checkpoint, STATE_FILE, WEIGHTS_FILE};
@@ -17,6 +16,7 @@ use mrbcr::train::{
     train, AdamConfig, BatchLoss, Initialization, InputScaling, TrainConfig, TrainingSet,
     TruthScaling,
 };
+use mrbcr::Error;
 
 fn tiny_set() -> TrainingSet {
     let params = SimulationParams {

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use mrbcr::error::Error;
 use mrbcr::network::Weights;
 use mrbcr::simulate::SimulationParams;
 use mrbcr::train::checkpoint::load_checkpoint;
@@ -15,6 +14,7 @@ use mrbcr::train::{
     train, train_step, Adam, AdamConfig, BatchLoss, Initialization, InputScaling, TrainConfig,
     TrainingSet, TruthScaling,
 };
+use mrbcr::Error;
 
 fn tiny_set() -> TrainingSet {
     let params = SimulationParams {

@@ -17,7 +17,7 @@
 
 mod graph;
 mod messages;
-pub mod protobuf;
+pub(crate) mod protobuf;
 
 use std::path::Path;
 

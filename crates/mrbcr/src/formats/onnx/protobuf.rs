@@ -1,13 +1,11 @@
-//! A protobuf wire-format encoder: just what writing ONNX needs (varints, 32-bit
-//! floats, length-delimited bytes, strings and nested messages), per
+//! A protobuf wire-format encoder: just what writing ONNX needs (varints,
+//! length-delimited bytes, strings and nested messages), per
 //! <https://protobuf.dev/programming-guides/encoding/>.
 
 /// Wire type of varint-encoded scalars (int32, int64, enums).
 const WIRE_VARINT: u32 = 0;
 /// Wire type of length-delimited fields (bytes, strings, messages).
 const WIRE_LENGTH_DELIMITED: u32 = 2;
-/// Wire type of 32-bit fixed-size fields (float).
-const WIRE_FIXED32: u32 = 5;
 
 /// One protobuf message being encoded: fields are appended in the order written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,13 +36,6 @@ impl Message {
     pub fn int64(&mut self, field: u32, value: i64) -> &mut Message {
         self.key(field, WIRE_VARINT);
         put_varint(&mut self.bytes, value as u64);
-        self
-    }
-
-    /// Appends a float field.
-    pub fn float(&mut self, field: u32, value: f32) -> &mut Message {
-        self.key(field, WIRE_FIXED32);
-        self.bytes.extend_from_slice(&value.to_le_bytes());
         self
     }
 
@@ -97,11 +88,6 @@ mod tests {
         minus_one.extend([0xff; 9]);
         minus_one.push(0x01);
         assert_eq!(Message::new().int64(1, -1).as_bytes(), minus_one);
-        // float 1.0 in field 2: key 15 (2 << 3 | 5), then 00 00 80 3f.
-        assert_eq!(
-            Message::new().float(2, 1.0).as_bytes(),
-            [0x15, 0x00, 0x00, 0x80, 0x3f]
-        );
         // A field number above 15 needs a two-byte key: field 20, varint 2 -> a0 01 02.
         assert_eq!(Message::new().int64(20, 2).as_bytes(), [0xa0, 0x01, 0x02]);
     }
