@@ -97,9 +97,7 @@ pub fn run(opts: &TrainBenchOptions) -> Result<()> {
                 Ok(median(times))
             })
         })??;
-        let gflop = 3.0
-            * GFLOP_PER_128_TILE
-            * (shape.count * shape.side * shape.side) as f64
+        let gflop = 3.0 * GFLOP_PER_128_TILE * (shape.count * shape.side * shape.side) as f64
             / (128.0 * 128.0);
         println!(
             "{:>8} {secs:>10.3} {:>10.4} {:>22.1} {:>12.0}",
