@@ -3,6 +3,7 @@
 mod bench;
 mod bench_images;
 mod bench_quality;
+mod bench_train;
 mod classical;
 mod deconvolve;
 #[cfg(test)]
@@ -107,6 +108,20 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
     },
+    /// Measure the speed of a training step (forward, backward and Adam over a batch
+    /// of patches) on this machine.
+    BenchTrain {
+        /// Batches to time, as COUNTxSIDE (square patches), comma-separated; 2x256 is
+        /// what the bundled model trains with.
+        #[arg(long, value_delimiter = ',', default_value = "8x128,2x256")]
+        batches: Vec<bench_train::BatchShape>,
+        /// Timed steps per batch (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        /// Worker threads (0: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
     /// Measure the speed of the network on this machine.
     Bench {
         /// Tile sizes (square), comma-separated.
@@ -181,6 +196,15 @@ fn main() -> ExitCode {
                 },
             )
         }
+        Command::BenchTrain {
+            batches,
+            repeats,
+            threads,
+        } => bench_train::run(&bench_train::TrainBenchOptions {
+            batches,
+            repeats: repeats.max(1),
+            threads,
+        }),
         Command::Bench {
             tiles,
             repeats,

@@ -148,3 +148,44 @@ fn bad_inputs_fail_with_a_message_naming_the_file() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn bench_train_times_each_batch_shape_and_refuses_a_bad_one() {
+    let out = mrbcr()
+        .args([
+            "bench-train",
+            "--batches",
+            "2x16,1x32",
+            "--repeats",
+            "1",
+            "--threads",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for shape in ["2x16", "1x32"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(shape))
+            .unwrap_or_else(|| panic!("no line for {shape} in:\n{stdout}"));
+        let seconds: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let gflops: f64 = line.split_whitespace().nth(3).unwrap().parse().unwrap();
+        assert!(seconds > 0.0 && gflops > 0.0, "{line}");
+    }
+    let out = mrbcr()
+        .args(["bench-train", "--batches", "8x130"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("mrbcr: invalid input: '8x130' is not a batch shape"),
+        "{err}"
+    );
+}

@@ -1,10 +1,14 @@
 //! The layers of m-rBCR with their backward passes, over planar feature maps.
 //!
 //! - Convolutions (dense = 1x1, conv1d = `1 x 5`, 3x3, 9x9): the forward pass is the
-//!   inference kernel [`conv2d`]. The input gradient is the same kernel run on the
-//!   output gradient with the kernel transposed (`c_in` and `c_out` swapped) and flipped
-//!   in space: `dx_i[q] = sum_{o,t} dy_o[q - off_t] K[t, i, o]`. The weight and bias
-//!   gradients come from [`conv_weight_grad`].
+//!   inference's kernel for the layer ([`conv3x3`], Winograd, for the 3x3 layers where
+//!   it pays off, as [`crate::network::Network`] does; [`conv2d`] for the others). The
+//!   input gradient is a convolution of the output gradient with the kernel transposed
+//!   (`c_in` and `c_out` swapped) and flipped in space, `dx_i[q] = sum_{o,t} dy_o[q -
+//!   off_t] K[t, i, o]`, run by the same choice of kernel. The weight and bias
+//!   gradients come from [`conv_weight_grad`]. (Winograd's results differ from the
+//!   direct convolution's by rounding, below 1e-6 of the sum of the absolute products:
+//!   the gradient checks against the float64 reference hold.)
 //! - ReLU: the forward pass is fused into the convolution; its backward multiplies the
 //!   output gradient by `activation > 0`.
 //! - Concatenation: lists of planes (see [`crate::kernels::conv`]), so its backward is
@@ -25,9 +29,54 @@ use super::weight_grad::conv_weight_grad;
 use crate::kernels::conv::{conv2d, ConvWeights};
 use crate::kernels::layout::{FeatureMap, PlaneGeometry};
 use crate::kernels::resize::axis_lerps;
+use crate::kernels::winograd::{conv3x3, WinogradWeights};
 use crate::kernels::SimdLevel;
 use crate::network::spec::LayerSpec;
 use crate::network::Weights;
+
+/// A convolution's weights packed for the kernel that runs it: Winograd F(4, 3) for a
+/// 3x3 convolution where it is faster ([`WinogradWeights::pays_off`]), else direct.
+#[derive(Debug, Clone)]
+enum PackedConv {
+    Direct(ConvWeights),
+    Winograd(WinogradWeights),
+}
+
+impl PackedConv {
+    /// Packs a kernel stored `[kh, kw, c_in, c_out]` and its bias.
+    fn new(shape: [usize; 4], kernel: &[f32], bias: &[f32]) -> PackedConv {
+        if WinogradWeights::pays_off(shape) {
+            PackedConv::Winograd(WinogradWeights::from_hwio(shape, kernel, bias))
+        } else {
+            PackedConv::Direct(ConvWeights::from_hwio(shape, kernel, bias))
+        }
+    }
+
+    fn c_out(&self) -> usize {
+        match self {
+            PackedConv::Direct(w) => w.c_out(),
+            PackedConv::Winograd(w) => w.c_out(),
+        }
+    }
+
+    /// A new map holding the convolution of `inputs`, with a ReLU if `relu`.
+    fn run(
+        &self,
+        level: SimdLevel,
+        geometry: &Arc<PlaneGeometry>,
+        inputs: &[&[f32]],
+        relu: bool,
+    ) -> PooledMap {
+        let mut out = pool::overwritten(geometry, self.c_out());
+        match self {
+            PackedConv::Direct(w) => conv2d(level, geometry, inputs, w, out.as_mut_slice(), relu),
+            PackedConv::Winograd(w) => {
+                conv3x3(level, geometry, inputs, w, out.as_mut_slice(), relu)
+            }
+        }
+        out
+    }
+}
 
 /// One convolution layer ready for training: its weights packed for the forward pass
 /// and, transposed and flipped, for the input gradient.
@@ -35,9 +84,8 @@ use crate::network::Weights;
 pub struct TrainLayer {
     kh: usize,
     kw: usize,
-    c_in: usize,
-    forward: ConvWeights,
-    transposed: ConvWeights,
+    forward: PackedConv,
+    transposed: PackedConv,
     slots: LayerSlots,
 }
 
@@ -61,9 +109,8 @@ impl TrainLayer {
         TrainLayer {
             kh,
             kw,
-            c_in,
-            forward: ConvWeights::from_hwio([kh, kw, c_in, c_out], kernel, bias),
-            transposed: ConvWeights::from_hwio([kh, kw, c_out, c_in], &flipped, &vec![0.0; c_in]),
+            forward: PackedConv::new([kh, kw, c_in, c_out], kernel, bias),
+            transposed: PackedConv::new([kh, kw, c_out, c_in], &flipped, &vec![0.0; c_in]),
             slots: gradients.slots(layer),
         }
     }
@@ -81,16 +128,7 @@ impl TrainLayer {
         inputs: &[&[f32]],
         relu: bool,
     ) -> PooledMap {
-        let mut out = pool::overwritten(geometry, self.c_out());
-        conv2d(
-            level,
-            geometry,
-            inputs,
-            &self.forward,
-            out.as_mut_slice(),
-            relu,
-        );
-        out
+        self.forward.run(level, geometry, inputs, relu)
     }
 
     /// Adds the layer's weight and bias gradients to `gradients` and returns the
@@ -117,18 +155,7 @@ impl TrainLayer {
             kernel_grad,
             bias_grad,
         );
-        want_input_grad.then(|| {
-            let mut dx = pool::overwritten(geometry, self.c_in);
-            conv2d(
-                level,
-                geometry,
-                output_grad,
-                &self.transposed,
-                dx.as_mut_slice(),
-                false,
-            );
-            dx
-        })
+        want_input_grad.then(|| self.transposed.run(level, geometry, output_grad, false))
     }
 }
 

@@ -6,6 +6,11 @@
 //! here take their buffer from a process-wide free list and give it back when dropped,
 //! so after the first step a run reuses the same memory. The list keeps the largest
 //! number of buffers ever in use at once (proportional to the samples in flight).
+//!
+//! Every map of training keeps zero padding (the kernels write zeros there, and the
+//! other operations add, scale or copy maps with zero padding), so a map of the geometry
+//! that a free map last served takes over its count of planes with zero padding and
+//! clears no padding again.
 
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
@@ -55,7 +60,13 @@ fn take(len: usize) -> Option<FeatureMap> {
 /// arbitrary: for a map every image value of which is about to be written.
 pub fn overwritten(geometry: &Arc<PlaneGeometry>, channels: usize) -> PooledMap {
     let map = match take(channels * geometry.plane_len()) {
-        Some(earlier) => FeatureMap::reuse(earlier, geometry.clone(), channels, 0),
+        Some(earlier) => {
+            // The layout of a geometry follows from its height and width.
+            let served = earlier.geometry();
+            let same = (served.height(), served.width()) == (geometry.height(), geometry.width());
+            let clean = if same { earlier.clean_planes() } else { 0 };
+            FeatureMap::reuse(earlier, geometry.clone(), channels, clean)
+        }
         None => FeatureMap::zeros(geometry.clone(), channels),
     };
     PooledMap { map: Some(map) }

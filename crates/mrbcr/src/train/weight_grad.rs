@@ -18,9 +18,7 @@
 use rayon::prelude::*;
 
 use crate::kernels::layout::{PlaneGeometry, MAX_KERNEL};
-#[cfg(target_arch = "x86_64")]
-use crate::kernels::SimdKind;
-use crate::kernels::SimdLevel;
+use crate::kernels::{SimdKind, SimdLevel};
 
 /// Partial sums per dot product.
 const LANES: usize = 16;
@@ -134,28 +132,33 @@ impl Job<'_> {
     /// The `c_in x taps x OB` sums of this job, in that order.
     fn run<const OB: usize>(&self, level: SimdLevel, dys: [&[f32]; OB]) -> Vec<f32> {
         let taps = self.offsets.len();
-        let mut acc = vec![[[0.0f32; LANES]; OB]; self.inputs.len() * taps];
+        // One row per (input plane, tap), input-major: the shifted planes that are
+        // correlated with the block's output gradients.
+        let rows = self.inputs.len() * taps;
+        let mut acc = vec![[[0.0f32; LANES]; OB]; rows];
         let d: [*const f32; OB] = dys.map(|p| p.as_ptr());
+        let wide = level.kind() == SimdKind::Avx512;
         for c0 in (0..self.len).step_by(CHUNK) {
             let count = CHUNK.min(self.len - c0);
             let p = self.start + c0;
             let d = d.map(|ptr| ptr.wrapping_add(p));
-            for (x, acc) in self.inputs.iter().zip(acc.chunks_exact_mut(taps)) {
-                // With one output channel, taps are blocked by 4 (4 shifted loads of x
-                // share one load of dy; 8 spill the accumulators and run 25x slower);
-                // with four, by 2 (2 loads of x share 4 loads of dy).
-                let mut t = 0;
-                while t < taps {
-                    if OB == 1 && t + 4 <= taps {
-                        self.block::<4, OB>(level, x, t, &mut acc[t..t + 4], d, p, count);
-                        t += 4;
-                    } else if OB > 1 && t + 2 <= taps {
-                        self.block::<2, OB>(level, x, t, &mut acc[t..t + 2], d, p, count);
-                        t += 2;
-                    } else {
-                        self.block::<1, OB>(level, x, t, &mut acc[t..t + 1], d, p, count);
-                        t += 1;
-                    }
+            // Rows are blocked so that the block's accumulators stay in registers: with
+            // one output channel by 4 (4 loads of x share one load of dy; 8 spill the
+            // accumulators and run 25x slower); with four by 4 with AVX-512 (16
+            // accumulators of its 32 registers: 4 loads of x share 4 loads of dy) and by
+            // 2 with the 16 registers of AVX2. The block runs across input planes, so a
+            // 1x1 layer is blocked as well as a 3x3 one.
+            let mut r = 0;
+            while r < rows {
+                if (OB == 1 || wide) && r + 4 <= rows {
+                    self.block::<4, OB>(level, r, &mut acc[r..r + 4], d, p, count);
+                    r += 4;
+                } else if OB > 1 && r + 2 <= rows {
+                    self.block::<2, OB>(level, r, &mut acc[r..r + 2], d, p, count);
+                    r += 2;
+                } else {
+                    self.block::<1, OB>(level, r, &mut acc[r..r + 1], d, p, count);
+                    r += 1;
                 }
             }
         }
@@ -164,25 +167,27 @@ impl Job<'_> {
             .collect()
     }
 
-    /// Adds pixels `p..p + count` of input plane `x_plane`, taps `tap0..tap0 + TB`,
-    /// into `acc`.
-    #[allow(clippy::too_many_arguments)]
+    /// Adds pixels `p..p + count` of rows `row0..row0 + TB` (row `r`: input plane `r /
+    /// taps` shifted by tap `r % taps`) into `acc`.
     fn block<const TB: usize, const OB: usize>(
         &self,
         level: SimdLevel,
-        x_plane: &[f32],
-        tap0: usize,
+        row0: usize,
         acc: &mut [[[f32; LANES]; OB]],
         d: [*const f32; OB],
         p: usize,
         count: usize,
     ) {
-        let mut local: Acc<TB, OB> = (&*acc).try_into().expect("tap block");
+        let taps = self.offsets.len();
+        let mut local: Acc<TB, OB> = (&*acc).try_into().expect("row block");
         let x: [*const f32; TB] = std::array::from_fn(|k| {
-            let off = self.offsets[tap0 + k];
+            let row = row0 + k;
+            let off = self.offsets[row % taps];
             // In bounds: every tap of every compute position lies inside the plane (the
             // layout's guarantee for the forward convolution's reads).
-            x_plane.as_ptr().wrapping_offset(p as isize + off)
+            self.inputs[row / taps]
+                .as_ptr()
+                .wrapping_offset(p as isize + off)
         });
         // SAFETY: `x` and `d` point into planes of the geometry, and the `count` values
         // read from each stay inside them (see `conv_weight_grad`); the CPU supports

@@ -30,4 +30,3 @@ mod train_data;
 mod train_errors;
 mod train_gradients;
 mod train_smoke;
-mod train_speed;
