@@ -111,7 +111,7 @@ def test_the_defaults_are_the_library_s():
     defaults = mrbcr.deconvolve_defaults()
     assert defaults == {
         "tile": 512,
-        "overlap": 128,
+        "overlap": None,
         "normalization": "percentile:1:99.8",
         "output_range": "input",
         "threads": 0,

@@ -63,9 +63,10 @@ pub struct DeconvolveArgs {
     /// each whole plane at once.
     #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
     tile: usize,
-    /// Pixels shared by neighbouring tiles, blended smoothly.
-    #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
-    overlap: usize,
+    /// Pixels shared by neighbouring tiles, blended smoothly (default: the overlap the
+    /// model's file records as measured for it, else 128).
+    #[arg(long)]
+    overlap: Option<usize>,
     /// Normalisation: percentile (1 and 99.8), percentile:LOW:HIGH, minmax,
     /// per-tile-minmax (the authors' scheme) or none.
     #[arg(long, default_value_t = DeconvolveOptions::default().normalization,

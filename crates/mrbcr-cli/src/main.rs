@@ -9,6 +9,7 @@ mod deconvolve;
 mod default_drift;
 mod export_bioimageio;
 mod export_onnx;
+mod measure_overlap;
 mod signals;
 mod train;
 
@@ -84,6 +85,9 @@ enum Command {
         /// The model file (default: the bundled default model).
         model: Option<PathBuf>,
     },
+    /// Measure the tile overlap a model needs (how far its output depends on the
+    /// input) and optionally write the model with it recorded.
+    MeasureOverlap(measure_overlap::MeasureOverlapArgs),
     /// Measure whole-image deconvolution (seconds per megapixel, peak memory) on
     /// 16-bit test images of several sizes.
     BenchImages {
@@ -96,9 +100,9 @@ enum Command {
         /// Tile side.
         #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
         tile: usize,
-        /// Tile overlap.
-        #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
-        overlap: usize,
+        /// Tile overlap (default: the model's, as `mrbcr deconvolve`).
+        #[arg(long)]
+        overlap: Option<usize>,
         /// Worker threads (0: all cores).
         #[arg(long, default_value_t = 0)]
         threads: usize,
@@ -155,6 +159,7 @@ fn main() -> ExitCode {
         Command::ExportOnnx(args) => export_onnx::run(&args),
         Command::ExportBioimageio(args) => export_bioimageio::run(&args),
         Command::Info { model } => info(model.as_deref()),
+        Command::MeasureOverlap(args) => measure_overlap::run(&args),
         Command::BenchImages {
             sizes,
             repeats,
@@ -259,6 +264,7 @@ fn import_tf(
     if let Some(norm) = norm {
         metadata.input_normalization = norm.to_string();
     }
+    measure_overlap::record_overlap(&weights, &mut metadata)?;
     save_model(output, &weights, &metadata)?;
     println!(
         "wrote {} ({} tensors, {} parameters) from {}",
@@ -315,6 +321,16 @@ fn info(path: Option<&Path>) -> Result<()> {
     println!("provenance:          {}", or_unknown(&m.provenance));
     println!("licence:             {}", or_unknown(&m.license));
     println!("created by:          {}", or_unknown(&m.created_by));
+    println!(
+        "tile overlap:        {}",
+        m.tile_overlap.map_or(
+            format!(
+                "(not measured: {} by default)",
+                DeconvolveOptions::DEFAULT_OVERLAP
+            ),
+            |o| format!("{o} pixels (measured)")
+        )
+    );
     for (k, v) in &m.extra {
         println!("{k}: {v}");
     }

@@ -51,6 +51,9 @@ pub fn run<T: Pixel, U: Pixel>(
     progress: Option<Progress>,
 ) -> Result<()> {
     options.validate()?;
+    let overlap = options.overlap_for(model.metadata());
+    options.check_overlap(overlap)?;
+    let options = &options.resolved_for(model.metadata());
     if input.dim() != output.dim() {
         let (a, b) = (input.dim(), output.dim());
         return Err(Error::InvalidInput(format!(
@@ -113,8 +116,9 @@ fn run_in_pool<T: Pixel, U: Pixel>(
             })
             .collect::<Result<Vec<_>>>()
     })?;
-    let rows = AxisPlan::new(height, options.tile, options.overlap);
-    let cols = AxisPlan::new(width, options.tile, options.overlap);
+    let overlap = options.overlap_for(model.metadata());
+    let rows = AxisPlan::new(height, options.tile, overlap);
+    let cols = AxisPlan::new(width, options.tile, overlap);
     let budget = options.memory_budget();
     check_tile_memory(&rows, &cols, options.tile == 0, budget)?;
     let job = Jobs {
@@ -166,7 +170,9 @@ pub struct WorkingMemory {
 
 /// The working memory of a run of `options` on `threads` threads over planes of
 /// `height x width` pixels, as [`run`] takes it (with the workers [`workers_that_fit`]
-/// the run's memory budget).
+/// the run's memory budget). `options` should have the run's overlap
+/// ([`DeconvolveOptions::resolved_for`] its model); an unset one counts as
+/// [`DeconvolveOptions::DEFAULT_OVERLAP`].
 pub fn working_memory(
     options: &DeconvolveOptions,
     threads: usize,
@@ -174,8 +180,11 @@ pub fn working_memory(
     width: usize,
 ) -> WorkingMemory {
     // Sizes from a file whose pixels are not read yet: nothing planned or allocated.
-    let (tile_rows, tile_row_count) = tiles_along(height, options.tile, options.overlap);
-    let (tile_cols, tile_col_count) = tiles_along(width, options.tile, options.overlap);
+    let overlap = options
+        .overlap
+        .unwrap_or(DeconvolveOptions::DEFAULT_OVERLAP);
+    let (tile_rows, tile_row_count) = tiles_along(height, options.tile, overlap);
+    let (tile_cols, tile_col_count) = tiles_along(width, options.tile, overlap);
     let tile_pixels = tile_rows.saturating_mul(tile_cols);
     let tiles_per_plane = tile_row_count.saturating_mul(tile_col_count);
     let workers = threads

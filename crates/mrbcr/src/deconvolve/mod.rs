@@ -20,9 +20,11 @@
 //!
 //! The receptive field of m-rBCR reaches (183, 267) pixels (rows, columns;
 //! [`crate::network::spec::receptive_field_radius`]), but the influence of far pixels
-//! decays fast: with the default tiles (at most 512, overlap 128) tiled and untiled
-//! results differ by about 0.01% of the output range (see [`tiling`]).
+//! decays fast, at a rate that depends on the weights: the tile overlap a model needs
+//! is measured for it ([`context`]) and recorded in its file (`tile_overlap`), and is
+//! the default overlap of a run of that model (128 for a file that records none).
 
+pub mod context;
 mod engine;
 mod file;
 pub(crate) mod normalize;

@@ -5,20 +5,30 @@
 use std::sync::OnceLock;
 
 use crate::common::*;
+use mrbcr::deconvolve::context::measure_tile_overlap;
+use mrbcr::deconvolve::tiling::AxisPlan;
 use mrbcr::network::Workspace;
 use mrbcr::*;
 use ndarray::{Array2, ArrayD, Ix4};
 use safetensors::SafeTensors;
 
+/// The authors' model as `mrbcr import-tf` writes it: with its overlap measured.
 fn model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
-    MODEL.get_or_init(official_model)
+    MODEL.get_or_init(|| {
+        let (weights, mut meta) =
+            mrbcr::formats::tf_import::import_tf_checkpoint(&ckpt_prefix()).unwrap();
+        let measured = measure_tile_overlap(&Model::from_weights(&weights, meta.clone())).unwrap();
+        eprintln!("the authors' model: {measured:?}");
+        meta.tile_overlap = Some(measured.overlap);
+        Model::from_weights(&weights, meta)
+    })
 }
 
 fn options(tile: usize, overlap: usize, normalization: Normalization) -> DeconvolveOptions {
     DeconvolveOptions {
         tile,
-        overlap,
+        overlap: Some(overlap),
         normalization,
         output_range: OutputRange::Normalized,
         threads: 0,
@@ -162,7 +172,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// median over ordinary columns within 16 on either side), at the columns where tiles
 /// hand over and elsewhere: (largest at handovers, largest elsewhere).
 fn seam_scores(v: &[f32], rows: usize, cols: usize, tile: usize, overlap: usize) -> (f64, f64) {
-    let plan = mrbcr::deconvolve::tiling::AxisPlan::new(cols, tile, overlap);
+    let plan = AxisPlan::new(cols, tile, overlap);
     let mut handover = vec![false; cols];
     for &start in &plan.starts[1..] {
         // The middle quarter of the shared strip, and the steps into and out of it.
@@ -190,9 +200,12 @@ fn seam_scores(v: &[f32], rows: usize, cols: usize, tile: usize, overlap: usize)
 
 #[test]
 fn no_seam_can_be_found_at_tile_boundaries() {
-    // Tiles of 256 overlapping by 64 on 472 x 600: handovers on both axes.
+    // The model's own overlap, tiles 128 pixels longer: handovers on both axes of
+    // 472 x 600.
     let (h, w) = (472, 600);
-    let (tile, overlap) = (256, 64);
+    let overlap = model().metadata().tile_overlap.unwrap();
+    let tile = overlap + 128;
+    assert!(AxisPlan::new(h, tile, overlap).count() >= 2);
     for (name, pixels) in [
         ("smooth", smooth_image(h, w)),
         ("structured", structured_image(h, w, 5)),
@@ -214,8 +227,7 @@ fn no_seam_can_be_found_at_tile_boundaries() {
         // first handover of the smooth image.
         if name == "smooth" {
             let mut planted = values(&tiled).to_vec();
-            let at =
-                mrbcr::deconvolve::tiling::AxisPlan::new(w, tile, overlap).starts[1] + overlap / 2;
+            let at = AxisPlan::new(w, tile, overlap).starts[1] + overlap / 2;
             let step = 0.01 * range(&planted);
             for row in planted.chunks_mut(w) {
                 row[at..].iter_mut().for_each(|v| *v += step);
@@ -233,7 +245,7 @@ fn no_seam_can_be_found_at_tile_boundaries() {
 fn any_size_and_tiny_images() {
     let o = DeconvolveOptions {
         tile: 64,
-        overlap: 16,
+        overlap: Some(16),
         ..DeconvolveOptions::default()
     };
     for (w, h) in [(1, 1), (3, 5), (2, 9), (61, 37), (130, 67)] {
@@ -250,7 +262,7 @@ fn a_constant_image_comes_back_constant() {
     for norm in ["percentile", "minmax", "per-tile-minmax"] {
         let o = DeconvolveOptions {
             tile: 64,
-            overlap: 16,
+            overlap: Some(16),
             normalization: norm.parse().unwrap(),
             ..DeconvolveOptions::default()
         };
@@ -269,7 +281,7 @@ fn pixel_types_give_the_same_result_for_the_same_values() {
         .collect();
     let o = DeconvolveOptions {
         tile: 64,
-        overlap: 16,
+        overlap: Some(16),
         ..DeconvolveOptions::default()
     };
     let from = |p: Pixels| {
@@ -320,7 +332,7 @@ fn output_follows_the_input_intensity_scale() {
     let x = structured_image(h, w, 4);
     let o = DeconvolveOptions {
         tile: 64,
-        overlap: 16,
+        overlap: Some(16),
         ..DeconvolveOptions::default()
     };
     let base = run(&f32_stack(w, h, 1, x.clone()), &o);
@@ -346,7 +358,7 @@ fn a_stack_gives_exactly_its_planes_one_by_one_at_any_thread_count() {
     for norm in ["percentile", "per-tile-minmax"] {
         let mut o = DeconvolveOptions {
             tile: 64,
-            overlap: 16,
+            overlap: Some(16),
             normalization: norm.parse().unwrap(),
             ..DeconvolveOptions::default()
         };
@@ -379,7 +391,7 @@ fn progress_is_reported_per_tile_and_ends_at_one() {
     );
     let o = DeconvolveOptions {
         tile: 64,
-        overlap: 16,
+        overlap: Some(16),
         ..DeconvolveOptions::default()
     };
     let mut seen = Vec::new();
@@ -400,7 +412,7 @@ fn cancelling_stops_the_run_and_leaves_no_result() {
     let image = f32_stack(w, h, 1, structured_image(h, w, 6));
     let o = DeconvolveOptions {
         tile: 64,
-        overlap: 16,
+        overlap: Some(16),
         ..DeconvolveOptions::default()
     };
     let mut output = ImageStack::zeros(w, h, 1, PixelType::F32).unwrap();
@@ -435,7 +447,7 @@ fn bad_input_is_named() {
     };
     let o = DeconvolveOptions {
         tile: 64,
-        overlap: 16,
+        overlap: Some(16),
         ..DeconvolveOptions::default()
     };
     let mut v = vec![1.0f32; 2 * 40 * 30];
@@ -488,7 +500,7 @@ fn strided_views_are_read_and_written_in_place() {
     let v = structured_image(h, w, 9);
     let o = DeconvolveOptions {
         tile: 32,
-        overlap: 8,
+        overlap: Some(8),
         ..DeconvolveOptions::default()
     };
     let compact = run(&f32_stack(w, h, 1, v.clone()), &o);
