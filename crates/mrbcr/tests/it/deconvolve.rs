@@ -169,8 +169,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// How much the step between neighbouring columns departs from its local level (the
-/// median over ordinary columns within 16 on either side), at the columns where tiles
-/// hand over and elsewhere: (largest at handovers, largest elsewhere).
+/// median over ordinary columns within 16 plus a handover's width on either side, so
+/// that there are ordinary columns), at the columns where tiles hand over and
+/// elsewhere: (largest at handovers, largest elsewhere).
 fn seam_scores(v: &[f32], rows: usize, cols: usize, tile: usize, overlap: usize) -> (f64, f64) {
     let plan = AxisPlan::new(cols, tile, overlap);
     let mut handover = vec![false; cols];
@@ -180,10 +181,11 @@ fn seam_scores(v: &[f32], rows: usize, cols: usize, tile: usize, overlap: usize)
         handover[start + 3 * overlap / 8 - 1..end].fill(true);
     }
     let steps = column_steps(v, rows, cols);
+    let reach = 16 + overlap / 4 + 2;
     let (mut at_handover, mut elsewhere) = (0f64, 0f64);
-    for x in 16..steps.len() - 16 {
+    for x in reach..steps.len() - reach {
         let level = median(
-            (x - 16..=x + 16)
+            (x - reach..=x + reach)
                 .filter(|&n| n != x && !handover[n])
                 .map(|n| steps[n])
                 .collect(),
