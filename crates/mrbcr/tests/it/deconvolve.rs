@@ -169,9 +169,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// How much the step between neighbouring columns departs from its local level (the
-/// median over ordinary columns within 16 plus a handover's width on either side, so
-/// that there are ordinary columns), at the columns where tiles hand over and
-/// elsewhere: (largest at handovers, largest elsewhere).
+/// median over the 16 nearest ordinary columns on either side), at the columns where
+/// tiles hand over and elsewhere: (largest at handovers, largest elsewhere).
 fn seam_scores(v: &[f32], rows: usize, cols: usize, tile: usize, overlap: usize) -> (f64, f64) {
     let plan = AxisPlan::new(cols, tile, overlap);
     let mut handover = vec![false; cols];
@@ -181,15 +180,12 @@ fn seam_scores(v: &[f32], rows: usize, cols: usize, tile: usize, overlap: usize)
         handover[start + 3 * overlap / 8 - 1..end].fill(true);
     }
     let steps = column_steps(v, rows, cols);
-    let reach = 16 + overlap / 4 + 2;
+    let ordinary = |n: &usize| !handover[*n];
     let (mut at_handover, mut elsewhere) = (0f64, 0f64);
-    for x in reach..steps.len() - reach {
-        let level = median(
-            (x - reach..=x + reach)
-                .filter(|&n| n != x && !handover[n])
-                .map(|n| steps[n])
-                .collect(),
-        );
+    for x in 16..steps.len() - 16 {
+        let left = (0..x).rev().filter(ordinary).take(16);
+        let right = (x + 1..steps.len()).filter(ordinary).take(16);
+        let level = median(left.chain(right).map(|n| steps[n]).collect());
         let score = (steps[x] - level).abs() / level;
         if handover[x] {
             at_handover = at_handover.max(score);
