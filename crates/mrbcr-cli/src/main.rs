@@ -73,6 +73,11 @@ enum Command {
         /// percentile:0.1:99.9 for DeBCR's own percentile normalisation).
         #[arg(long, value_parser = Normalization::from_str)]
         norm: Option<Normalization>,
+        /// Record this tile overlap (pixels) in the model instead of measuring it (the
+        /// measurement deconvolves test images at overlaps up to the one needed: about
+        /// a minute of CPU; `mrbcr measure-overlap` measures it later).
+        #[arg(long)]
+        tile_overlap: Option<usize>,
     },
     /// Write a model as ONNX (opset 17, dynamic batch, height and width) for ONNX
     /// Runtime; inputs must be normalised as the model's metadata says.
@@ -155,7 +160,8 @@ fn main() -> ExitCode {
             output,
             name,
             norm,
-        } => import_tf(&prefix, &output, name, norm),
+            tile_overlap,
+        } => import_tf(&prefix, &output, name, norm, tile_overlap),
         Command::ExportOnnx(args) => export_onnx::run(&args),
         Command::ExportBioimageio(args) => export_bioimageio::run(&args),
         Command::Info { model } => info(model.as_deref()),
@@ -246,6 +252,7 @@ fn import_tf(
     output: &Path,
     name: Option<String>,
     norm: Option<Normalization>,
+    tile_overlap: Option<usize>,
 ) -> Result<()> {
     let prefix = &resolve_checkpoint_prefix(path)?;
     for suffix in [".index", ".data-00000-of-00001"] {
@@ -264,7 +271,12 @@ fn import_tf(
     if let Some(norm) = norm {
         metadata.input_normalization = norm.to_string();
     }
-    measure_overlap::record_overlap(&weights, &mut metadata)?;
+    match tile_overlap {
+        Some(overlap) => metadata.tile_overlap = Some(overlap),
+        None => {
+            measure_overlap::record_overlap(&weights, &mut metadata)?;
+        }
+    }
     save_model(output, &weights, &metadata)?;
     println!(
         "wrote {} ({} tensors, {} parameters) from {}",
@@ -328,7 +340,7 @@ fn info(path: Option<&Path>) -> Result<()> {
                 "(not measured: {} by default)",
                 DeconvolveOptions::DEFAULT_OVERLAP
             ),
-            |o| format!("{o} pixels (measured)")
+            |o| format!("{o} pixels")
         )
     );
     for (k, v) in &m.extra {
