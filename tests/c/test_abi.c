@@ -75,8 +75,8 @@ static void test_metadata(const mrbcr_model *model) {
     CHECK(message_has("no metadata entry 'nope'"), "the message names the key");
     CHECK(value == untouched, "out-parameters are not written on failure");
     key = untouched;
-    CHECK(mrbcr_model_metadata_key(model, 8, &key) == MRBCR_STATUS_INVALID_INPUT, "index 8");
-    CHECK(message_has("index 8 is out of range"), "the message names the index");
+    CHECK(mrbcr_model_metadata_key(model, 9, &key) == MRBCR_STATUS_INVALID_INPUT, "index 9");
+    CHECK(message_has("index 9 is out of range"), "the message names the index");
     CHECK(key == untouched, "out-parameters are not written on failure");
     CHECK(mrbcr_model_metadata(model, NULL, &value, &len) == MRBCR_STATUS_NULL_PARAMETER,
           "NULL key");
