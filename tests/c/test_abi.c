@@ -236,7 +236,7 @@ static void test_option_getters(void) {
     CHECK(mrbcr_options_get(options, &tile, &overlap, &range, &threads, &memory) ==
               MRBCR_STATUS_OK,
           "options_get");
-    CHECK(tile == 512 && overlap == MRBCR_OVERLAP_OF_MODEL &&
+    CHECK(tile == 1024 && overlap == MRBCR_OVERLAP_OF_MODEL &&
               range == MRBCR_OUTPUT_RANGE_INPUT && threads == 0 && memory == 0,
           "the defaults");
     uint32_t output_type = 9;

@@ -62,7 +62,7 @@ fn overlap_to_c(overlap: Option<usize>) -> usize {
     overlap.unwrap_or(usize::MAX)
 }
 
-/// Makes options with the defaults: tiles of 512 pixels overlapping by the model's
+/// Makes options with the defaults: tiles of 1024 pixels overlapping by the model's
 /// own overlap (`MRBCR_OVERLAP_OF_MODEL`: the one its file records, else 128),
 /// normalisation `percentile:1:99.8`, output range `MRBCR_OUTPUT_RANGE_INPUT`, every
 /// core (those of the Rust API and the `mrbcr` tool). The caller frees them with
@@ -100,9 +100,10 @@ pub unsafe extern "C" fn mrbcr_options_free(options: *mut mrbcr_options) {
     })
 }
 
-/// Sets the side of the square tiles images are cut into: a multiple of 4 of at least
-/// 32, or 0 to run the network on each whole plane at once (memory grows with the
-/// image, about 1.3 KiB per pixel). See `mrbcr_options_new` for the default.
+/// Sets the side of the largest square tiles images are cut into: a multiple of 4 of at
+/// least 32, or 0 to run the network on each whole plane at once (memory grows with the
+/// image, about 1.3 KiB per pixel). A run takes smaller tiles (halved, down to 512) when
+/// its memory budget cannot hold one. See `mrbcr_options_new` for the default.
 ///
 /// # Errors
 /// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL; `MRBCR_STATUS_INVALID_INPUT` if

@@ -4,7 +4,7 @@
 //! really depends on the input depends on the weights, and so does the overlap tiles
 //! need to give the untiled network's result. It is measured per model, with the run
 //! users make: images of [`SIDE`] x [`SIDE`] pixels are deconvolved whole and in tiles
-//! of [`DeconvolveOptions::DEFAULT_TILE`] (two per axis: handovers through the middle
+//! of [`MEASURED_TILE`] (two per axis: handovers through the middle
 //! both ways, and a corner where four tiles meet), with the default normalisation,
 //! for overlaps of [`OVERLAP_STEP`], `2 x OVERLAP_STEP`, ... The overlap the model needs
 //! is the first at which the tiled result differs from the untiled one by at most
@@ -19,6 +19,9 @@ use crate::image::{ImageStack, PixelType, Pixels};
 use crate::model::Model;
 use crate::simulate::{simulate_pair, SimulationParams};
 
+/// Side of the tiles the overlap is measured with, pixels: the smallest tile a run takes
+/// (its handovers lie as close to tile edges as larger tiles' do).
+pub const MEASURED_TILE: usize = 512;
 /// Side of the square images the overlap is measured on, pixels.
 pub const SIDE: usize = 576;
 /// The overlaps tried are multiples of this.
@@ -85,7 +88,7 @@ pub fn measure_tile_overlap(model: &Model) -> Result<OverlapMeasurement> {
     for overlap in (OVERLAP_STEP..=MAX_OVERLAP).step_by(OVERLAP_STEP) {
         let mut worst = 0f32;
         for (stack, whole) in &cases {
-            let tiled = run(stack, DeconvolveOptions::DEFAULT_TILE, overlap)?;
+            let tiled = run(stack, MEASURED_TILE, overlap)?;
             worst = worst.max(relative_difference(&tiled, whole));
         }
         differences.push((overlap, worst));

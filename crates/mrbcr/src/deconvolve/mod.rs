@@ -32,6 +32,7 @@ pub mod options;
 pub mod pixel;
 pub mod tiling;
 
+pub use engine::{tile_within_budget, SMALLEST_BUDGET_TILE};
 pub use file::{
     chunk_planes, deconvolve_tiff_file, deconvolve_tiff_file_in_chunks, TILES_PER_WORKER,
 };

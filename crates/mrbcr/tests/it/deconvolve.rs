@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use crate::common::*;
 use mrbcr::deconvolve::context::measure_tile_overlap;
 use mrbcr::deconvolve::tiling::AxisPlan;
+use mrbcr::deconvolve::SMALLEST_BUDGET_TILE;
 use mrbcr::network::Workspace;
 use mrbcr::*;
 use ndarray::{Array2, ArrayD, Ix4};
@@ -133,7 +134,10 @@ fn default_tiling_stays_within_one_percent_of_the_untiled_output() {
         let image = f32_stack(w, h, 1, pixels);
         let norm = Normalization::default();
         let whole = run(&image, &options(0, 0, norm));
+        // The default overlap in the smallest tiles a memory budget gives (the
+        // default tile holds the whole image).
         let defaults = DeconvolveOptions {
+            tile: SMALLEST_BUDGET_TILE,
             output_range: OutputRange::Normalized,
             ..DeconvolveOptions::default()
         };
