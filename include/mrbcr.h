@@ -76,6 +76,11 @@
 #define MRBCR_VERSION_MINOR 1
 #define MRBCR_VERSION_PATCH 0
 
+// The overlap value that stands for the model's own tile overlap (the one its file
+// records as measured for it, else 128): what mrbcr_options_get reports for options
+// whose overlap was not set, and what mrbcr_options_set_overlap takes to go back to it.
+#define MRBCR_OVERLAP_OF_MODEL SIZE_MAX
+
 // What a call did. The numbers are fixed forever: new statuses are only ever added
 // at the end, so a caller should treat an unknown nonzero value as a failure.
 // Every failure also sets the thread's last-error message
@@ -571,7 +576,8 @@ void mrbcr_model_free(struct mrbcr_model *model);
 // Metadata are (key, value) strings. The standard keys come first, always present
 // (an unknown value is empty): `name`, `description`, `input_normalization` (how the
 // weights expect inputs to be scaled: `per-tile-minmax` or `percentile:LOW:HIGH`),
-// `train_patch_size` (decimal, or empty), `provenance`, `license`, `created_by`. Any
+// `train_patch_size` (decimal, or empty), `provenance`, `license`, `created_by`,
+// `tile_overlap` (the overlap measured for the model, decimal, or empty). Any
 // other key of the file follows, in sorted order.
 //
 // # Errors
@@ -622,7 +628,8 @@ enum mrbcr_status mrbcr_model_metadata(const struct mrbcr_model *model,
                                        const char **value_out,
                                        size_t *value_len_out);
 
-// Makes options with the defaults: tiles of 512 pixels overlapping by 128,
+// Makes options with the defaults: tiles of 1024 pixels overlapping by the model's
+// own overlap (`MRBCR_OVERLAP_OF_MODEL`: the one its file records, else 128),
 // normalisation `percentile:1:99.8`, output range `MRBCR_OUTPUT_RANGE_INPUT`, every
 // core (those of the Rust API and the `mrbcr` tool). The caller frees them with
 // `mrbcr_options_free`.
@@ -641,9 +648,10 @@ enum mrbcr_status mrbcr_options_new(struct mrbcr_options **options_out);
 // that no other thread is using.
 void mrbcr_options_free(struct mrbcr_options *options);
 
-// Sets the side of the square tiles images are cut into: a multiple of 4 of at least
-// 32, or 0 to run the network on each whole plane at once (memory grows with the
-// image, about 1.3 KiB per pixel). See `mrbcr_options_new` for the default.
+// Sets the side of the largest square tiles images are cut into: a multiple of 4 of at
+// least 32, or 0 to run the network on each whole plane at once (memory grows with the
+// image, about 1.3 KiB per pixel). A run takes smaller tiles (halved, down to 512) when
+// its memory budget cannot hold one. See `mrbcr_options_new` for the default.
 //
 // # Errors
 // `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL; `MRBCR_STATUS_INVALID_INPUT` if
@@ -657,7 +665,8 @@ enum mrbcr_status mrbcr_options_set_tile(struct mrbcr_options *options,
                                          size_t tile);
 
 // Sets how many pixels neighbouring tiles share (blended smoothly); it must be below
-// the tile size when the run starts. See `mrbcr_options_new` for the default.
+// the tile size when the run starts. `MRBCR_OVERLAP_OF_MODEL` goes back to the
+// model's own overlap, the default (see `mrbcr_options_new`).
 //
 // # Errors
 // `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.

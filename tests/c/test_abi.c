@@ -44,7 +44,7 @@ static void test_versions(void) {
 static void test_metadata(const mrbcr_model *model) {
     size_t count = 0;
     CHECK(mrbcr_model_metadata_count(model, &count) == MRBCR_STATUS_OK, "metadata count");
-    CHECK(count == 8, "7 standard keys and test_key");
+    CHECK(count == 9, "8 standard keys and test_key");
     const char *value = NULL;
     size_t len = 0;
     CHECK(mrbcr_model_metadata(model, "name", &value, &len) == MRBCR_STATUS_OK, "name");
@@ -62,6 +62,9 @@ static void test_metadata(const mrbcr_model *model) {
     CHECK(mrbcr_model_metadata_key(model, 0, &key) == MRBCR_STATUS_OK && strcmp(key, "name") == 0,
           "the first key is name");
     CHECK(mrbcr_model_metadata_key(model, 7, &key) == MRBCR_STATUS_OK &&
+              strcmp(key, "tile_overlap") == 0,
+          "the last standard key");
+    CHECK(mrbcr_model_metadata_key(model, 8, &key) == MRBCR_STATUS_OK &&
               strcmp(key, "test_key") == 0,
           "extra keys come after the standard ones");
 
@@ -72,8 +75,8 @@ static void test_metadata(const mrbcr_model *model) {
     CHECK(message_has("no metadata entry 'nope'"), "the message names the key");
     CHECK(value == untouched, "out-parameters are not written on failure");
     key = untouched;
-    CHECK(mrbcr_model_metadata_key(model, 8, &key) == MRBCR_STATUS_INVALID_INPUT, "index 8");
-    CHECK(message_has("index 8 is out of range"), "the message names the index");
+    CHECK(mrbcr_model_metadata_key(model, 9, &key) == MRBCR_STATUS_INVALID_INPUT, "index 9");
+    CHECK(message_has("index 9 is out of range"), "the message names the index");
     CHECK(key == untouched, "out-parameters are not written on failure");
     CHECK(mrbcr_model_metadata(model, NULL, &value, &len) == MRBCR_STATUS_NULL_PARAMETER,
           "NULL key");
@@ -233,8 +236,8 @@ static void test_option_getters(void) {
     CHECK(mrbcr_options_get(options, &tile, &overlap, &range, &threads, &memory) ==
               MRBCR_STATUS_OK,
           "options_get");
-    CHECK(tile == 512 && overlap == 128 && range == MRBCR_OUTPUT_RANGE_INPUT && threads == 0 &&
-              memory == 0,
+    CHECK(tile == 1024 && overlap == MRBCR_OVERLAP_OF_MODEL &&
+              range == MRBCR_OUTPUT_RANGE_INPUT && threads == 0 && memory == 0,
           "the defaults");
     uint32_t output_type = 9;
     CHECK(mrbcr_deconvolve_defaults(&output_type) == MRBCR_STATUS_OK &&
@@ -243,6 +246,14 @@ static void test_option_getters(void) {
     CHECK(mrbcr_deconvolve_defaults(NULL) == MRBCR_STATUS_NULL_PARAMETER &&
               message_has("'output_pixel_type_out'"),
           "NULL output_pixel_type_out");
+    CHECK(mrbcr_options_set_overlap(options, 40) == MRBCR_STATUS_OK &&
+              mrbcr_options_get(options, NULL, &overlap, NULL, NULL, NULL) == MRBCR_STATUS_OK &&
+              overlap == 40,
+          "an overlap set");
+    CHECK(mrbcr_options_set_overlap(options, MRBCR_OVERLAP_OF_MODEL) == MRBCR_STATUS_OK &&
+              mrbcr_options_get(options, NULL, &overlap, NULL, NULL, NULL) == MRBCR_STATUS_OK &&
+              overlap == MRBCR_OVERLAP_OF_MODEL,
+          "back to the model's overlap");
     char text[32];
     CHECK(mrbcr_options_get_normalization(options, NULL, 0, &length) == MRBCR_STATUS_OK &&
               length == strlen("percentile:1:99.8"),
@@ -450,7 +461,7 @@ static void test_model_from_bytes(const char *dir, const test_case *c, const voi
     CHECK(mrbcr_model_from_bytes(bytes, len, &model) == MRBCR_STATUS_OK, "model from bytes");
     free(bytes); /* the library copied them */
     size_t count = 0;
-    CHECK(mrbcr_model_metadata_count(model, &count) == MRBCR_STATUS_OK && count == 8,
+    CHECK(mrbcr_model_metadata_count(model, &count) == MRBCR_STATUS_OK && count == 9,
           "the metadata of a model from bytes");
     test_case_packed(model, c, input, expected, 1);
     mrbcr_model_free(model);

@@ -56,7 +56,9 @@ def main():
     failures = []
 
     official = work / "official.safetensors"
-    run(mrbcr, "import-tf", ref / "official-m-rBCR" / "ckpt-24", "-o", official)
+    # The overlap import-tf measures for these weights (crates/mrbcr-cli/tests/it/cli.rs).
+    run(mrbcr, "import-tf", ref / "official-m-rBCR" / "ckpt-24", "-o", official,
+        "--tile-overlap", "192")
     official_onnx = work / "official.onnx"
     run(mrbcr, "export-onnx", official, "-o", official_onnx)
     s = session(official_onnx)

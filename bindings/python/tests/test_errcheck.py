@@ -110,8 +110,8 @@ def test_handles_are_typed_one_kind_is_refused_where_another_is_expected(model):
 def test_the_defaults_are_the_library_s():
     defaults = mrbcr.deconvolve_defaults()
     assert defaults == {
-        "tile": 512,
-        "overlap": 128,
+        "tile": 1024,
+        "overlap": None,
         "normalization": "percentile:1:99.8",
         "output_range": "input",
         "threads": 0,

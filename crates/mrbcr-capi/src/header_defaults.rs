@@ -68,9 +68,11 @@ fn deconvolution_defaults_in_the_header_are_the_core_s() {
         &docs,
         "mrbcr_options_new",
         &[format!(
-            "tiles of {} pixels overlapping by {}, normalisation `{}`, output range \
-             `MRBCR_OUTPUT_RANGE_INPUT`, every core",
-            d.tile, d.overlap, d.normalization
+            "tiles of {} pixels overlapping by the model's own overlap \
+             (`MRBCR_OVERLAP_OF_MODEL`: the one its file records, else {}), normalisation `{}`",
+            d.tile,
+            DeconvolveOptions::DEFAULT_OVERLAP,
+            d.normalization
         )],
     );
     assert_documents(

@@ -197,7 +197,8 @@ pub unsafe extern "C" fn mrbcr_model_free(model: *mut mrbcr_model) {
 /// Metadata are (key, value) strings. The standard keys come first, always present
 /// (an unknown value is empty): `name`, `description`, `input_normalization` (how the
 /// weights expect inputs to be scaled: `per-tile-minmax` or `percentile:LOW:HIGH`),
-/// `train_patch_size` (decimal, or empty), `provenance`, `license`, `created_by`. Any
+/// `train_patch_size` (decimal, or empty), `provenance`, `license`, `created_by`,
+/// `tile_overlap` (the overlap measured for the model, decimal, or empty). Any
 /// other key of the file follows, in sorted order.
 ///
 /// # Errors

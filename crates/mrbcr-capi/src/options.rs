@@ -51,7 +51,19 @@ pub(crate) unsafe fn options_or_default(options: *const mrbcr_options) -> Deconv
         .unwrap_or_default()
 }
 
-/// Makes options with the defaults: tiles of 512 pixels overlapping by 128,
+/// The overlap of the options from its C value: `MRBCR_OVERLAP_OF_MODEL` (`SIZE_MAX`,
+/// defined in cbindgen.toml's `after_includes`) stands for the model's own.
+fn overlap_from_c(overlap: usize) -> Option<usize> {
+    Some(overlap).filter(|&o| o != usize::MAX)
+}
+
+/// The C value of the options' overlap: the converse of [`overlap_from_c`].
+fn overlap_to_c(overlap: Option<usize>) -> usize {
+    overlap.unwrap_or(usize::MAX)
+}
+
+/// Makes options with the defaults: tiles of 1024 pixels overlapping by the model's
+/// own overlap (`MRBCR_OVERLAP_OF_MODEL`: the one its file records, else 128),
 /// normalisation `percentile:1:99.8`, output range `MRBCR_OUTPUT_RANGE_INPUT`, every
 /// core (those of the Rust API and the `mrbcr` tool). The caller frees them with
 /// `mrbcr_options_free`.
@@ -88,9 +100,10 @@ pub unsafe extern "C" fn mrbcr_options_free(options: *mut mrbcr_options) {
     })
 }
 
-/// Sets the side of the square tiles images are cut into: a multiple of 4 of at least
-/// 32, or 0 to run the network on each whole plane at once (memory grows with the
-/// image, about 1.3 KiB per pixel). See `mrbcr_options_new` for the default.
+/// Sets the side of the largest square tiles images are cut into: a multiple of 4 of at
+/// least 32, or 0 to run the network on each whole plane at once (memory grows with the
+/// image, about 1.3 KiB per pixel). A run takes smaller tiles (halved, down to 512) when
+/// its memory budget cannot hold one. See `mrbcr_options_new` for the default.
 ///
 /// # Errors
 /// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL; `MRBCR_STATUS_INVALID_INPUT` if
@@ -111,7 +124,7 @@ pub unsafe extern "C" fn mrbcr_options_set_tile(
         // The tile's own rule, without the overlap (checked when the run starts).
         DeconvolveOptions {
             tile,
-            overlap: 0,
+            overlap: None,
             ..DeconvolveOptions::default()
         }
         .validate()?;
@@ -121,7 +134,8 @@ pub unsafe extern "C" fn mrbcr_options_set_tile(
 }
 
 /// Sets how many pixels neighbouring tiles share (blended smoothly); it must be below
-/// the tile size when the run starts. See `mrbcr_options_new` for the default.
+/// the tile size when the run starts. `MRBCR_OVERLAP_OF_MODEL` goes back to the
+/// model's own overlap, the default (see `mrbcr_options_new`).
 ///
 /// # Errors
 /// `MRBCR_STATUS_NULL_PARAMETER` if `options` is NULL.
@@ -135,7 +149,7 @@ pub unsafe extern "C" fn mrbcr_options_set_overlap(
 ) -> super::mrbcr_status {
     guard(|| {
         // SAFETY: NULL or valid and unshared, by the caller's contract.
-        unsafe { options_mut(options) }?.overlap = overlap;
+        unsafe { options_mut(options) }?.overlap = overlap_from_c(overlap);
         Ok(())
     })
 }
@@ -310,7 +324,7 @@ pub unsafe extern "C" fn mrbcr_options_get(
         // contract), which is all `write_if_wanted` needs.
         unsafe {
             write_if_wanted(tile_out, options.tile);
-            write_if_wanted(overlap_out, options.overlap);
+            write_if_wanted(overlap_out, overlap_to_c(options.overlap));
             write_if_wanted(output_range_out, output_range as u32);
             write_if_wanted(threads_out, options.threads);
             write_if_wanted(memory_limit_out, options.memory_limit);

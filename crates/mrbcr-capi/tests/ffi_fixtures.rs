@@ -205,7 +205,7 @@ fn seeded_input(case: &Case, seed: u64) -> ImageStack {
 fn options(case: &Case) -> DeconvolveOptions {
     DeconvolveOptions {
         tile: case.tile,
-        overlap: case.overlap,
+        overlap: Some(case.overlap),
         normalization: case.normalization.parse().unwrap(),
         output_range: case.output_range,
         threads: 0,
@@ -294,6 +294,14 @@ fn the_header_declares_the_abi_version_of_the_library() {
         "{header} must contain '{}' (set in cbindgen.toml's after_includes)",
         define.trim()
     );
+}
+
+#[test]
+fn the_header_declares_the_overlap_that_stands_for_the_model_s() {
+    let header = concat!(env!("CARGO_MANIFEST_DIR"), "/../../include/mrbcr.h");
+    let text = std::fs::read_to_string(header).unwrap();
+    // What mrbcr_options_get reports for unset options: the C tests check it.
+    assert!(text.contains("#define MRBCR_OVERLAP_OF_MODEL SIZE_MAX\n"));
 }
 
 #[test]

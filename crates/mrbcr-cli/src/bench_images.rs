@@ -40,11 +40,12 @@ fn reset_peak_rss() {
 /// Runs the benchmark and prints one line per size.
 pub fn run(model: &Model, opts: &ImageBenchOptions) -> Result<()> {
     let o = &opts.deconvolve;
+    let overlap = o.overlap_for(model.metadata());
     let threads = o.worker_threads()?;
     println!(
         "whole-image deconvolution of 16-bit images to 32-bit float, tile {} overlap {}, {} threads, medians of {} runs",
         o.tile,
-        o.overlap,
+        overlap,
         threads,
         opts.repeats
     );
@@ -58,8 +59,8 @@ pub fn run(model: &Model, opts: &ImageBenchOptions) -> Result<()> {
     for &size in &opts.sizes {
         let image = test_image(size);
         let (rows, cols) = (
-            AxisPlan::new(size, o.tile, o.overlap),
-            AxisPlan::new(size, o.tile, o.overlap),
+            AxisPlan::new(size, o.tile, overlap),
+            AxisPlan::new(size, o.tile, overlap),
         );
         let tiles = rows.count() * cols.count();
         let flop = 2.0 * tiles as f64 * model.network().macs(rows.tile, cols.tile) as f64;

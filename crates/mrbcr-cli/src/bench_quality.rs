@@ -47,9 +47,10 @@ pub struct BenchQualityArgs {
     /// Tile side of the m-rBCR runs (0: each whole image at once).
     #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
     tile: usize,
-    /// Tile overlap of the m-rBCR runs.
-    #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
-    overlap: usize,
+    /// Tile overlap of the m-rBCR runs (default: each model's own, as `mrbcr
+    /// deconvolve`).
+    #[arg(long)]
+    overlap: Option<usize>,
     /// Normalisation of the m-rBCR runs, as `mrbcr deconvolve --norm`.
     #[arg(long, default_value_t = DeconvolveOptions::default().normalization,
           value_parser = Normalization::from_str)]
@@ -166,7 +167,8 @@ fn run_simulated_set(
                 format!(
                     "tile {}, overlap {}, {} normalisation",
                     args.tile,
-                    args.overlap,
+                    args.overlap
+                        .map_or("the model's".to_string(), |o| o.to_string()),
                     args.norm.short_form()
                 ),
             ),

@@ -59,13 +59,15 @@ pub struct DeconvolveArgs {
     /// The model file (.safetensors); without it, the bundled default model.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Tile side in pixels (a multiple of 4, at least 32), or 0 to run the network on
-    /// each whole plane at once.
+    /// Largest tile side in pixels (a multiple of 4, at least 32; halved down to 512
+    /// when half the memory budget cannot hold one), or 0 to run the network on each
+    /// whole plane at once.
     #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
     tile: usize,
-    /// Pixels shared by neighbouring tiles, blended smoothly.
-    #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
-    overlap: usize,
+    /// Pixels shared by neighbouring tiles, blended smoothly (default: the overlap the
+    /// model's file records as measured for it, else 128).
+    #[arg(long)]
+    overlap: Option<usize>,
     /// Normalisation: percentile (1 and 99.8), percentile:LOW:HIGH, minmax,
     /// per-tile-minmax (the authors' scheme) or none.
     #[arg(long, default_value_t = DeconvolveOptions::default().normalization,
@@ -83,7 +85,8 @@ pub struct DeconvolveArgs {
     #[arg(long, default_value_t = DeconvolveOptions::default().threads)]
     threads: usize,
     /// Most working memory for the tiles, MiB (0: what the system has available). A
-    /// low limit runs fewer tiles at once; a tile that alone needs more is refused.
+    /// low limit runs fewer tiles at once, then smaller ones; a tile that alone needs
+    /// more is refused.
     #[arg(long, default_value_t = DeconvolveOptions::default().memory_limit >> 20)]
     memory_limit: u64,
     /// No progress display.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use mrbcr::formats::atomic_write::same_file;
-use mrbcr::formats::bioimageio::{save_bioimageio_package, HALO, MIN_SIZE, SIZE_STEP};
+use mrbcr::formats::bioimageio::{halo, min_size, save_bioimageio_package, SIZE_STEP};
 use mrbcr::formats::model_file::load_model;
 use mrbcr::model::bundled_model;
 use mrbcr::{Error, Result};
@@ -18,7 +18,8 @@ format 0.5), the network as ONNX (weights.onnx), a simulated test image and the 
 engine's result on it (test_input.npy, test_output.npy), a cover (cover.png) and README.md. \
 Input `raw`: one 2D image, height and width multiples of 4; the preprocessing scales it by \
 the percentiles of the model's metadata (`input_normalization`); output `restored` in the \
-normalised scale, with a halo of 64 pixels for tools that tile. Check it with \
+normalised scale, with a halo for tools that tile of half the model's tile overlap (64 \
+pixels for an overlap of 128). Check it with \
 `bioimageio test package.zip` (pip install bioimageio.core onnxruntime 'pydantic<2.12')."
 )]
 pub struct ExportBioimageioArgs {
@@ -55,10 +56,12 @@ pub fn run(args: &ExportBioimageioArgs) -> Result<()> {
         metadata.license.clone_from(license);
     }
     save_bioimageio_package(&args.output, &weights, &metadata)?;
+    let halo = halo(&metadata);
     println!(
-        "wrote {} (bioimage.io model package: ONNX weights, images of {MIN_SIZE}+{SIZE_STEP}n \
-         pixels, halo {HALO})",
-        args.output.display()
+        "wrote {} (bioimage.io model package: ONNX weights, images of {}+{SIZE_STEP}n \
+         pixels, halo {halo})",
+        args.output.display(),
+        min_size(halo)
     );
     Ok(())
 }

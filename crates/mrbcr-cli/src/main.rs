@@ -10,6 +10,7 @@ mod deconvolve;
 mod default_drift;
 mod export_bioimageio;
 mod export_onnx;
+mod measure_overlap;
 mod signals;
 mod train;
 
@@ -73,6 +74,11 @@ enum Command {
         /// percentile:0.1:99.9 for DeBCR's own percentile normalisation).
         #[arg(long, value_parser = Normalization::from_str)]
         norm: Option<Normalization>,
+        /// Record this tile overlap (pixels) in the model instead of measuring it (the
+        /// measurement deconvolves test images at overlaps up to the one needed: about
+        /// a minute of CPU; `mrbcr measure-overlap` measures it later).
+        #[arg(long)]
+        tile_overlap: Option<usize>,
     },
     /// Write a model as ONNX (opset 17, dynamic batch, height and width) for ONNX
     /// Runtime; inputs must be normalised as the model's metadata says.
@@ -85,6 +91,9 @@ enum Command {
         /// The model file (default: the bundled default model).
         model: Option<PathBuf>,
     },
+    /// Measure the tile overlap a model needs (how far its output depends on the
+    /// input) and optionally write the model with it recorded.
+    MeasureOverlap(measure_overlap::MeasureOverlapArgs),
     /// Measure whole-image deconvolution (seconds per megapixel, peak memory) on
     /// 16-bit test images of several sizes.
     BenchImages {
@@ -97,9 +106,9 @@ enum Command {
         /// Tile side.
         #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_TILE)]
         tile: usize,
-        /// Tile overlap.
-        #[arg(long, default_value_t = DeconvolveOptions::DEFAULT_OVERLAP)]
-        overlap: usize,
+        /// Tile overlap (default: the model's, as `mrbcr deconvolve`).
+        #[arg(long)]
+        overlap: Option<usize>,
         /// Worker threads (0: all cores).
         #[arg(long, default_value_t = 0)]
         threads: usize,
@@ -166,10 +175,12 @@ fn main() -> ExitCode {
             output,
             name,
             norm,
-        } => import_tf(&prefix, &output, name, norm),
+            tile_overlap,
+        } => import_tf(&prefix, &output, name, norm, tile_overlap),
         Command::ExportOnnx(args) => export_onnx::run(&args),
         Command::ExportBioimageio(args) => export_bioimageio::run(&args),
         Command::Info { model } => info(model.as_deref()),
+        Command::MeasureOverlap(args) => measure_overlap::run(&args),
         Command::BenchImages {
             sizes,
             repeats,
@@ -265,6 +276,7 @@ fn import_tf(
     output: &Path,
     name: Option<String>,
     norm: Option<Normalization>,
+    tile_overlap: Option<usize>,
 ) -> Result<()> {
     let prefix = &resolve_checkpoint_prefix(path)?;
     for suffix in [".index", ".data-00000-of-00001"] {
@@ -282,6 +294,12 @@ fn import_tf(
     }
     if let Some(norm) = norm {
         metadata.input_normalization = norm.to_string();
+    }
+    match tile_overlap {
+        Some(overlap) => metadata.tile_overlap = Some(overlap),
+        None => {
+            measure_overlap::record_overlap(&weights, &mut metadata)?;
+        }
     }
     save_model(output, &weights, &metadata)?;
     println!(
@@ -339,6 +357,16 @@ fn info(path: Option<&Path>) -> Result<()> {
     println!("provenance:          {}", or_unknown(&m.provenance));
     println!("licence:             {}", or_unknown(&m.license));
     println!("created by:          {}", or_unknown(&m.created_by));
+    println!(
+        "tile overlap:        {}",
+        m.tile_overlap.map_or(
+            format!(
+                "(not measured: {} by default)",
+                DeconvolveOptions::DEFAULT_OVERLAP
+            ),
+            |o| format!("{o} pixels")
+        )
+    );
     for (k, v) in &m.extra {
         println!("{k}: {v}");
     }

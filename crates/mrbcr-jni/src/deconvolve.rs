@@ -63,7 +63,7 @@ pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_deconvolve<'local>(
             let model = handles::model(handle)?;
             let options = DeconvolveOptions {
                 tile: non_negative(tile, "tile size")?,
-                overlap: non_negative(overlap, "overlap")?,
+                overlap: Some(non_negative(overlap, "overlap")?),
                 normalization: text(env, &normalization, "normalization")?
                     .parse::<Normalization>()?,
                 output_range: text(env, &output_range, "output range")?.parse::<OutputRange>()?,

@@ -18,7 +18,8 @@ fn default_entries() -> Vec<(&'static str, String)> {
     let names: Vec<&str> = Normalization::KINDS.iter().map(|n| n.name()).collect();
     vec![
         ("tile", defaults.tile.to_string()),
-        ("overlap", defaults.overlap.to_string()),
+        // The plugin always sends an overlap: the fallback of models that record none.
+        ("overlap", DeconvolveOptions::DEFAULT_OVERLAP.to_string()),
         ("normalization", defaults.normalization.name().to_string()),
         ("low_percentile", low.to_string()),
         ("high_percentile", high.to_string()),
@@ -73,7 +74,10 @@ mod tests {
         };
         let defaults = DeconvolveOptions::default();
         assert_eq!(get("tile").parse::<usize>().unwrap(), defaults.tile);
-        assert_eq!(get("overlap").parse::<usize>().unwrap(), defaults.overlap);
+        assert_eq!(
+            get("overlap").parse::<usize>().unwrap(),
+            DeconvolveOptions::DEFAULT_OVERLAP
+        );
         assert_eq!(get("threads").parse::<usize>().unwrap(), defaults.threads);
         assert_eq!(
             get("output_type"),

@@ -70,7 +70,8 @@ pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_freeModel<'local>(
 
 /// `static native String[] modelMetadata(long handle)`: the model's metadata as
 /// `key, value, key, value, ...`: `name`, `description`, `input_normalization`,
-/// `train_patch_size` (empty if unknown), `provenance`, `license`, `created_by`, then
+/// `train_patch_size` (empty if unknown), `provenance`, `license`, `created_by`,
+/// `tile_overlap` (empty if not measured), then
 /// every other key of the file in sorted order.
 ///
 /// # Errors

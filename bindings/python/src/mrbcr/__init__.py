@@ -145,7 +145,8 @@ class Model:
     def metadata(self) -> Dict[str, str]:
         """What the model file says about the weights: ``name``, ``description``,
         ``input_normalization``, ``train_patch_size``, ``provenance``, ``license``,
-        ``created_by`` (always there, maybe empty), then any other key of the file."""
+        ``created_by``, ``tile_overlap`` (always there, maybe empty), then any other key
+        of the file."""
         entries = {}
         with self._use() as model:  # the strings belong to the model: copied in here
             count = c_size_t()
@@ -215,7 +216,8 @@ DEFAULT_DTYPE = _default_dtype()
 
 def deconvolve_defaults() -> Dict[str, object]:
     """The defaults of :func:`deconvolve`'s options, as the library defines them (the
-    same as ``mrbcr deconvolve``'s): ``tile``, ``overlap``, ``normalization`` (text),
+    same as ``mrbcr deconvolve``'s): ``tile``, ``overlap`` (``None``: the model's own,
+    the one its file records as measured for it, else 128), ``normalization`` (text),
     ``output_range`` (``"input"`` or ``"normalized"``), ``threads`` (0: every core),
     ``memory_limit`` (0: what the system has), and ``dtype`` (of the result)."""
     options = _ffi.OptionsHandle()
@@ -236,7 +238,7 @@ def deconvolve_defaults() -> Dict[str, object]:
     ranges = {number: name for name, number in _OUTPUT_RANGES.items()}
     return {
         "tile": tile.value,
-        "overlap": overlap.value,
+        "overlap": None if overlap.value == _ffi.OVERLAP_OF_MODEL else overlap.value,
         "normalization": text.value.decode("utf-8"),
         "output_range": ranges[output_range.value],
         "threads": threads.value,
@@ -323,7 +325,7 @@ def deconvolve(
 
     Options (as the C library's ``mrbcr_options``; ``None`` keeps the library's
     default): ``tile`` (a multiple of 4 of at least 32, or 0 for whole planes),
-    ``overlap`` (below ``tile``), ``normalization``
+    ``overlap`` (below ``tile``; by default the model's own), ``normalization``
     (``percentile``, ``percentile:LOW:HIGH``, ``minmax``, ``per-tile-minmax``,
     ``none``), ``output_range`` (``input``: in the input's intensities; ``normalized``:
     the network's own range, float outputs only), ``threads`` (0 = every core; at

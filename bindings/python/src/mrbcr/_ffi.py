@@ -51,6 +51,8 @@ PIXEL_TYPE_F64 = 3
 # mrbcr_output_range
 OUTPUT_RANGE_INPUT = 0
 OUTPUT_RANGE_NORMALIZED = 1
+#: MRBCR_OVERLAP_OF_MODEL: the overlap value that stands for the model's own (SIZE_MAX).
+OVERLAP_OF_MODEL = 2 ** (8 * ctypes.sizeof(c_size_t)) - 1
 
 
 class Model(Structure):

@@ -61,6 +61,8 @@ fn import_tf_writes_a_model_that_runs_like_the_checkpoint() {
         "128 x 128",
         "MIT License",
         "imported from TensorFlow checkpoint ckpt-24",
+        // Measured: the one test of import-tf's measurement (others pass --tile-overlap).
+        "tile overlap:        192 pixels",
     ] {
         assert!(text.contains(expected), "info lacks '{expected}':\n{text}");
     }

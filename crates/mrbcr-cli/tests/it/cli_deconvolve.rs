@@ -88,7 +88,7 @@ fn deconvolve_writes_the_library_result_with_the_input_metadata() {
     let written = read_tiff(&out).unwrap();
     let options = DeconvolveOptions {
         tile: 128,
-        overlap: 32,
+        overlap: Some(32),
         ..DeconvolveOptions::default()
     };
     let expected = deconvolve(

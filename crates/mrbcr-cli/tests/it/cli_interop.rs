@@ -61,11 +61,16 @@ fn import_tf_takes_a_debcr_weights_folder() {
         .arg(&task)
         .arg("-o")
         .arg(&out)
-        .args(["--norm", "percentile:0.1:99.9"])
+        .args(["--norm", "percentile:0.1:99.9", "--tile-overlap", "144"])
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", stderr(&run));
     let (weights, meta) = load_model(&out).unwrap();
+    assert_eq!(
+        meta.tile_overlap,
+        Some(144),
+        "the overlap given is recorded"
+    );
     let (expected, _) = import_tf_checkpoint(&checkpoint()).unwrap();
     assert_eq!(weights.tensors(), expected.tensors());
     assert_eq!(meta.input_normalization, "percentile:0.1:99.9");
@@ -79,6 +84,7 @@ fn import_tf_takes_a_debcr_weights_folder() {
         .arg(&task)
         .arg("-o")
         .arg(&out)
+        .args(["--tile-overlap", "192"])
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", stderr(&run));
@@ -162,6 +168,7 @@ fn export_bioimageio_writes_the_package_of_the_model() {
         .arg(checkpoint())
         .arg("-o")
         .arg(&model)
+        .args(["--tile-overlap", "192"])
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", stderr(&run));
@@ -197,7 +204,16 @@ fn export_bioimageio_writes_the_package_of_the_model() {
         rdf.contains("input_normalization: \"per-tile-minmax\""),
         "{rdf}"
     );
+    // The halo is half the model's overlap (192), the sizes follow from it.
+    assert!(
+        rdf.contains("halo: 96") && rdf.contains("min: 196, step: 4"),
+        "{rdf}"
+    );
     let readme = String::from_utf8(entries[1].1.clone()).unwrap();
+    assert!(
+        readme.contains("The output's halo is 96 pixels"),
+        "{readme}"
+    );
     assert!(readme.contains("cannot scale per tile"), "{readme}");
     assert!(readme.contains("MIT License"), "{readme}");
     assert_eq!(&entries[5].1[..8], b"\x89PNG\r\n\x1a\n");

@@ -51,6 +51,9 @@ pub fn run<T: Pixel, U: Pixel>(
     progress: Option<Progress>,
 ) -> Result<()> {
     options.validate()?;
+    let overlap = options.overlap_for(model.metadata());
+    options.check_overlap(overlap)?;
+    let options = &options.resolved_for(model.metadata());
     if input.dim() != output.dim() {
         let (a, b) = (input.dim(), output.dim());
         return Err(Error::InvalidInput(format!(
@@ -113,10 +116,12 @@ fn run_in_pool<T: Pixel, U: Pixel>(
             })
             .collect::<Result<Vec<_>>>()
     })?;
-    let rows = AxisPlan::new(height, options.tile, options.overlap);
-    let cols = AxisPlan::new(width, options.tile, options.overlap);
+    let overlap = options.overlap_for(model.metadata());
     let budget = options.memory_budget();
-    check_tile_memory(&rows, &cols, options.tile == 0, budget)?;
+    let tile = tile_within_budget(options.tile, height, width, overlap, budget);
+    let rows = AxisPlan::new(height, tile, overlap);
+    let cols = AxisPlan::new(width, tile, overlap);
+    check_tile_memory(&rows, &cols, tile == 0, budget)?;
     let job = Jobs {
         model,
         input,
@@ -139,6 +144,45 @@ fn run_in_pool<T: Pixel, U: Pixel>(
 /// Bytes of network working memory per tile pixel (measured: about 360 MiB for a
 /// 512 x 512 tile), plus the tile's input and output.
 const WORKING_BYTES_PER_PIXEL: usize = 1_400;
+
+/// The smallest tile [`tile_within_budget`] shrinks a larger one to.
+pub const SMALLEST_BUDGET_TILE: usize = 512;
+
+/// The tile side a run on planes of `height x width` uses: `tile` (the largest, 0 for
+/// whole planes), halved while one tile of it, as [`tiles_along`] plans it on these
+/// planes, would need more than half of the memory `budget` (see [`workers_that_fit`]),
+/// but never below [`SMALLEST_BUDGET_TILE`] (nor shrunk from whole planes: that mode is
+/// asked for explicitly, and refused if it does not fit). The default tile thus runs a
+/// 1024 x 1024 plane as one tile when memory allows (no overlap recomputed: the
+/// untiled network's result) and as smaller tiles on a machine with less memory. The
+/// choice depends on the budget only, never on the thread count; results of different
+/// tiles differ within the tiled-versus-untiled tolerance of the model's overlap.
+pub fn tile_within_budget(
+    tile: usize,
+    height: usize,
+    width: usize,
+    overlap: usize,
+    budget: Option<u64>,
+) -> usize {
+    let Some(budget) = budget else {
+        return tile;
+    };
+    let fits = |tile: usize| {
+        let (rows, _) = tiles_along(height, tile, overlap);
+        let (cols, _) = tiles_along(width, tile, overlap);
+        let needed = (rows as u64)
+            .saturating_mul(cols as u64)
+            .saturating_mul(WORKING_BYTES_PER_PIXEL as u64);
+        needed <= budget / 2
+    };
+    let mut tile = tile;
+    while tile > SMALLEST_BUDGET_TILE && !fits(tile) {
+        tile = (tile / 2 / 4 * 4)
+            .max(SMALLEST_BUDGET_TILE)
+            .max(overlap + 4);
+    }
+    tile
+}
 
 /// How many workers, each running one tile of `tile_pixels`, fit in half of the
 /// `available` memory (at least one; any number if the amount is unknown). Fewer workers
@@ -166,7 +210,9 @@ pub struct WorkingMemory {
 
 /// The working memory of a run of `options` on `threads` threads over planes of
 /// `height x width` pixels, as [`run`] takes it (with the workers [`workers_that_fit`]
-/// the run's memory budget).
+/// the run's memory budget). `options` should have the run's overlap
+/// ([`DeconvolveOptions::resolved_for`] its model); an unset one counts as
+/// [`DeconvolveOptions::DEFAULT_OVERLAP`].
 pub fn working_memory(
     options: &DeconvolveOptions,
     threads: usize,
@@ -174,13 +220,16 @@ pub fn working_memory(
     width: usize,
 ) -> WorkingMemory {
     // Sizes from a file whose pixels are not read yet: nothing planned or allocated.
-    let (tile_rows, tile_row_count) = tiles_along(height, options.tile, options.overlap);
-    let (tile_cols, tile_col_count) = tiles_along(width, options.tile, options.overlap);
+    let overlap = options
+        .overlap
+        .unwrap_or(DeconvolveOptions::DEFAULT_OVERLAP);
+    let budget = options.memory_budget();
+    let tile = tile_within_budget(options.tile, height, width, overlap, budget);
+    let (tile_rows, tile_row_count) = tiles_along(height, tile, overlap);
+    let (tile_cols, tile_col_count) = tiles_along(width, tile, overlap);
     let tile_pixels = tile_rows.saturating_mul(tile_cols);
     let tiles_per_plane = tile_row_count.saturating_mul(tile_col_count);
-    let workers = threads
-        .min(workers_that_fit(tile_pixels, options.memory_budget()))
-        .max(1);
+    let workers = threads.min(workers_that_fit(tile_pixels, budget)).max(1);
     let per_worker = tile_pixels.saturating_mul(WORKING_BYTES_PER_PIXEL) as u64;
     let band = (tile_rows as u64)
         .saturating_mul(width as u64)
@@ -466,5 +515,23 @@ mod tests {
         assert_eq!(workers_that_fit(tile, Some(per_worker as u64)), 1);
         assert_eq!(workers_that_fit(8192 * 8192, Some(1 << 30)), 1);
         assert!(crate::memory::available_memory().is_some_and(|m| m > 0));
+    }
+
+    #[test]
+    fn tiles_shrink_to_what_half_the_budget_holds() {
+        let gb = |n: u64| Some(n << 30);
+        let at_2048 = |budget| tile_within_budget(2048, 2048, 2048, 128, budget);
+        // One 2048 x 2048 tile needs 2048^2 x 1400 bytes, 5.5 GiB.
+        assert_eq!(at_2048(gb(12)), 2048);
+        assert_eq!(at_2048(gb(10)), 1024);
+        assert_eq!(at_2048(gb(1)), 512);
+        assert_eq!(at_2048(Some(1 << 20)), SMALLEST_BUDGET_TILE, "never below");
+        assert_eq!(at_2048(None), 2048, "an unknown budget shrinks nothing");
+        // What matters is the tile as planned on the plane: a small plane is one small
+        // tile whatever the largest tile.
+        assert_eq!(tile_within_budget(2048, 600, 800, 128, gb(2)), 2048);
+        // Whole planes and tiles at most the smallest are kept (and refused if too big).
+        assert_eq!(tile_within_budget(0, 4096, 4096, 0, gb(1)), 0);
+        assert_eq!(tile_within_budget(256, 4096, 4096, 64, Some(1)), 256);
     }
 }

@@ -82,7 +82,7 @@ pub fn deconvolve_tiff_file_in_chunks(
     let chunk = match chunk {
         Some(planes) => planes.max(1),
         None => chunk_planes(
-            options,
+            &options.resolved_for(model.metadata()),
             reader.height(),
             reader.width(),
             input_bytes + output_bytes,
@@ -159,7 +159,8 @@ fn deconvolved(
 /// The planes of `height x width` pixels a chunk of [`deconvolve_tiff_file`] holds: enough for
 /// [`TILES_PER_WORKER`] tiles per worker, as far as the memory budget holds them
 /// besides the workers' tiles (`bytes_per_pixel` of input and output together, and
-/// one plane more for the page being added to the chunk); at least one.
+/// one plane more for the page being added to the chunk); at least one. `options`
+/// should have the run's overlap ([`DeconvolveOptions::resolved_for`] its model).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] if the options ask for too many threads.

@@ -1,10 +1,15 @@
 //! Where the tiles go and how their outputs are blended, one axis at a time.
 //!
 //! An axis of `length` pixels is first extended to a multiple of 4 (the network's
-//! need) by mirroring its end (see [`mirror`]). Tiles of `tile` pixels (the whole
-//! extended axis if it is shorter) start every `step = tile - overlap` pixels, rounded
-//! down to a multiple of 4 so that every tile samples the half- and quarter-resolution
-//! grids exactly where the whole image does; the last tile is aligned to the end.
+//! need) by mirroring its end (see [`mirror`]). `tile` is the largest tile: the axis
+//! gets as many tiles as tiles of that size, overlapping by `overlap`, need to cover it,
+//! and then all of them shrink to the smallest equal size (a multiple of 4) with which
+//! that many still cover it with the same overlap. An axis of 1024 pixels with tiles
+//! of at most 512 overlapping by 128 takes three tiles of 428 (1284 pixels of network
+//! work) instead of three of 512 (1536), the last of which would overlap its
+//! neighbour by 384. Tiles start every `step = tile - overlap` pixels, rounded down to
+//! a multiple of 4 so that every tile samples the half- and quarter-resolution grids
+//! exactly where the whole image does; the last tile is aligned to the end.
 //!
 //! Blending: near a tile's edge the network lacks context, so its output there is the
 //! least faithful. Each tile therefore has a raw weight that is negligible over the
@@ -54,15 +59,34 @@ pub fn mirror(i: usize, length: usize) -> usize {
     }
 }
 
-/// The tile length and the step between tile starts along an axis of `length`
-/// pixels extended to `extended`, for tiles of `tile` pixels overlapping by `overlap`.
+/// The step between the starts of tiles of `tile` pixels overlapping by `overlap`:
+/// `tile - overlap` rounded down to a multiple of 4, at least 4.
+fn step_of(tile: usize, overlap: usize) -> usize {
+    (tile.saturating_sub(overlap) / 4 * 4).max(4)
+}
+
+/// The number of tiles of `tile` pixels (at most `extended`) that start every
+/// [`step_of`] pixels, the last aligned to the end, along an axis of `extended`.
+fn count_of(extended: usize, tile: usize, overlap: usize) -> usize {
+    1 + (extended - tile).div_ceil(step_of(tile, overlap))
+}
+
+/// The tile length and the step between tile starts along an axis extended to
+/// `extended` pixels (a multiple of 4), for tiles of at most `tile` pixels (a multiple
+/// of 4; 0: the whole axis) overlapping by `overlap`: the smallest tile with which as
+/// few tiles as the largest one needs still cover the axis.
 fn tile_and_step(extended: usize, tile: usize, overlap: usize) -> (usize, usize) {
-    let tile = if tile == 0 {
+    let largest = if tile == 0 {
         extended
     } else {
         tile.min(extended)
     };
-    (tile, (tile.saturating_sub(overlap) / 4 * 4).max(4))
+    let count = count_of(extended, largest, overlap);
+    let mut tile = largest;
+    while tile > 4 && count_of(extended, tile - 4, overlap) == count {
+        tile -= 4;
+    }
+    (tile, step_of(tile, overlap))
 }
 
 /// The tile length and the number of tiles [`AxisPlan::new`] plans along an axis,
@@ -70,14 +94,14 @@ fn tile_and_step(extended: usize, tile: usize, overlap: usize) -> (usize, usize)
 /// from a file before its pixels are).
 pub fn tiles_along(length: usize, tile: usize, overlap: usize) -> (usize, usize) {
     let extended = length.saturating_add(3) / 4 * 4;
-    let (tile, step) = tile_and_step(extended, tile, overlap);
-    (tile, 1 + (extended - tile).div_ceil(step))
+    let (tile, _) = tile_and_step(extended, tile, overlap);
+    (tile, count_of(extended, tile, overlap))
 }
 
 impl AxisPlan {
-    /// Plans an axis of `length` pixels (at least 1) for tiles of `tile` pixels (a
-    /// multiple of 4; 0 for one tile over the whole axis) overlapping by `overlap`
-    /// (less than `tile`).
+    /// Plans an axis of `length` pixels (at least 1) for tiles of at most `tile` pixels
+    /// (a multiple of 4; 0 for one tile over the whole axis) overlapping by at least
+    /// `overlap` (less than `tile`).
     pub fn new(length: usize, tile: usize, overlap: usize) -> AxisPlan {
         let extended = length.next_multiple_of(4);
         let (tile, step) = tile_and_step(extended, tile, overlap);
@@ -155,6 +179,35 @@ mod tests {
     }
 
     #[test]
+    fn tiles_are_as_few_as_the_largest_need_and_as_small_as_that_many_allow() {
+        let p = AxisPlan::new(1024, 512, 128);
+        assert_eq!((p.tile, p.starts.clone()), (428, vec![0, 300, 596]));
+        for length in [100usize, 500, 513, 1000, 1024, 1500, 2048, 2304, 4096] {
+            for (tile, overlap) in [(64, 16), (128, 32), (256, 64), (512, 128), (512, 0)] {
+                let extended = length.next_multiple_of(4);
+                let largest = tile.min(extended);
+                let p = AxisPlan::new(length, tile, overlap);
+                assert!(p.tile <= largest);
+                assert_eq!(
+                    p.count(),
+                    count_of(extended, largest, overlap),
+                    "{length} {tile} {overlap}"
+                );
+                if p.count() > 1 {
+                    assert!(
+                        count_of(extended, p.tile - 4, overlap) > p.count(),
+                        "{length} {tile} {overlap}: tiles of {} would do",
+                        p.tile - 4
+                    );
+                }
+                for w in p.starts.windows(2) {
+                    assert!(w[0] + p.tile - w[1] >= overlap, "{length} {tile} {overlap}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn mirror_reflects_about_the_edge() {
         let got: Vec<usize> = (0..9).map(|i| mirror(i, 3)).collect();
         assert_eq!(got, [0, 1, 2, 2, 1, 0, 0, 1, 2]);
@@ -207,6 +260,6 @@ mod tests {
         assert!(w[..24].iter().all(|&v| v < 1e-8));
         assert!(w[24] > 0.0 && w[24] < 0.05 && w[39] > 0.95 && w[40] == 1.0 && w[64] == 1.0);
         assert!(w.windows(2).take(64).all(|d| d[1] >= d[0]));
-        assert!((p.weights[0][192 + 31] - 0.5).abs() < 0.1);
+        assert!((p.weights[0][p.starts[1] + 31] - 0.5).abs() < 0.1);
     }
 }

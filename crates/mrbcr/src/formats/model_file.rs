@@ -26,6 +26,7 @@
 //! | `provenance` | no | where the weights come from (e.g. "imported from TensorFlow checkpoint ckpt-24") |
 //! | `license` | no | the licence of the weights |
 //! | `created_by` | no | the program that wrote the file, e.g. `mrbcr 0.1.0` |
+//! | `tile_overlap` | no | the tile overlap, in pixels (a decimal integer), with which tiled results stay within 0.1% of the output range of the untiled network's, as measured by [`crate::deconvolve::context::measure_tile_overlap`]; tools use it as the default overlap (128 when absent) |
 //! | `weights_crc32c` | no | CRC-32C (Castagnoli, as 8 lowercase hex digits) of the tensors' data: each tensor's little-endian bytes, tensors in byte order of their names. Written by every writer of this crate; a reader that finds it verifies it and refuses a file whose weights do not match (a damaged file). Files written before it was introduced have none and are read unverified. |
 //! | any other key | no | kept as is ([`ModelMetadata::extra`]), e.g. training records |
 //!
@@ -83,7 +84,7 @@ pub const CHECKSUM_KEY: &str = "weights_crc32c";
 
 /// The keys of the descriptive fields of [`ModelMetadata`], in the order
 /// [`ModelMetadata::entries`] lists them.
-pub const DESCRIPTIVE_KEYS: [&str; 7] = [
+pub const DESCRIPTIVE_KEYS: [&str; 8] = [
     "name",
     "description",
     "input_normalization",
@@ -91,7 +92,11 @@ pub const DESCRIPTIVE_KEYS: [&str; 7] = [
     "provenance",
     "license",
     "created_by",
+    TILE_OVERLAP_KEY,
 ];
+
+/// Metadata key of the tile overlap the model needs ([`ModelMetadata::tile_overlap`]).
+pub const TILE_OVERLAP_KEY: &str = "tile_overlap";
 
 /// The keys this module writes and checks itself (not fields of [`ModelMetadata`]).
 const STRUCTURAL_KEYS: [&str; 4] = ["format", "format_version", "architecture", CHECKSUM_KEY];
@@ -123,6 +128,8 @@ pub struct ModelMetadata {
     pub license: String,
     /// The program that wrote the file (`created_by`), e.g. `mrbcr 0.1.0`.
     pub created_by: String,
+    /// The tile overlap the model needs (`tile_overlap`), if measured.
+    pub tile_overlap: Option<usize>,
     /// Every other metadata key, kept on a round trip (e.g. training records). Must not
     /// use the reserved keys above.
     pub extra: BTreeMap<String, String>,
@@ -140,6 +147,7 @@ impl Default for ModelMetadata {
             provenance: String::new(),
             license: String::new(),
             created_by: concat!("mrbcr ", env!("CARGO_PKG_VERSION")).to_string(),
+            tile_overlap: None,
             extra: BTreeMap::new(),
         }
     }
@@ -156,12 +164,15 @@ impl ModelMetadata {
 
     /// Every entry as a key and its text, as the C ABI, the Fiji plugin and Python list
     /// them: the descriptive fields in the order of [`DESCRIPTIVE_KEYS`] (empty text for
-    /// an empty field or an unknown patch size), then the [`extra`](Self::extra) keys in
+    /// an empty field, an unknown patch size or tile overlap), then the [`extra`](Self::extra) keys in
     /// order.
     pub fn entries(&self) -> Vec<(&str, String)> {
         let patch = self
             .train_patch_size
             .map_or_else(String::new, |p| p.to_string());
+        let overlap = self
+            .tile_overlap
+            .map_or_else(String::new, |o| o.to_string());
         let values = [
             self.name.clone(),
             self.description.clone(),
@@ -170,6 +181,7 @@ impl ModelMetadata {
             self.provenance.clone(),
             self.license.clone(),
             self.created_by.clone(),
+            overlap,
         ];
         DESCRIPTIVE_KEYS
             .into_iter()
@@ -248,6 +260,15 @@ impl ModelMetadata {
                 format!("train_patch_size '{}' is not a positive integer", clip(s))
             })?),
         };
+        let tile_overlap = match get(TILE_OVERLAP_KEY) {
+            None | Some("") => None,
+            Some(s) => Some(s.parse::<usize>().map_err(|_| {
+                format!(
+                    "{TILE_OVERLAP_KEY} '{}' is not a non-negative integer",
+                    clip(s)
+                )
+            })?),
+        };
         let text = |k: &str| get(k).unwrap_or_default().to_string();
         let extra = map
             .iter()
@@ -262,6 +283,7 @@ impl ModelMetadata {
             provenance: text("provenance"),
             license: text("license"),
             created_by: text("created_by"),
+            tile_overlap,
             extra,
         })
     }
@@ -326,7 +348,7 @@ fn precheck(bytes: &[u8]) -> std::result::Result<(), String> {
 /// the first problem found, in this order: [`ModelFileProblem::NotSafetensors`]
 /// (truncated, garbage, absurd header length, bad JSON, offsets out of range),
 /// [`ModelFileProblem::BadMetadata`] (missing or wrong `format`, `architecture`,
-/// unknown or newer `format_version`, unparsable `train_patch_size`), then for each
+/// unknown or newer `format_version`, unparsable `train_patch_size` or `tile_overlap`), then for each
 /// tensor of the spec [`ModelFileProblem::MissingTensor`],
 /// [`ModelFileProblem::WrongDtype`], [`ModelFileProblem::WrongShape`],
 /// [`ModelFileProblem::NonFiniteValues`], and finally
@@ -597,9 +619,11 @@ mod tests {
     fn metadata_round_trips_and_reserved_extra_keys_are_refused() {
         let mut m = ModelMetadata::new("test");
         m.train_patch_size = Some(128);
+        m.tile_overlap = Some(132);
         m.extra.insert("training.epochs".into(), "12".into());
         let map = m.to_map(0).unwrap();
         assert_eq!(map["format"], FORMAT);
+        assert_eq!(map[TILE_OVERLAP_KEY], "132");
         assert_eq!(ModelMetadata::from_map(Some(&map)).unwrap(), m);
         m.extra.insert("license".into(), "x".into());
         assert!(m.to_map(0).is_err());

@@ -6,11 +6,27 @@
 
 use mrbcr::classical::psf::{born_wolf_psf, PsfParams};
 use mrbcr::classical::{planes_to_stack, richardson_lucy, stack_planes, RichardsonLucyParams};
+use mrbcr::deconvolve::context::{measure_tile_overlap, TOLERANCE};
 use mrbcr::simulate::real::benchmark::benchmark_cases;
 use mrbcr::simulate::real::{RealImageList, BENCHMARK_LIST};
 use mrbcr::simulate::{score, simulate_set, SimulationParams};
 use mrbcr::{deconvolve, DeconvolveOptions, Model, PixelType};
 use ndarray::Array2;
+
+#[test]
+fn the_bundled_model_records_the_overlap_measured_for_it() {
+    let model = Model::bundled();
+    let measured = measure_tile_overlap(&model).unwrap();
+    eprintln!("{measured:?}");
+    assert_eq!(model.metadata().tile_overlap, Some(measured.overlap));
+    // The first overlap within the tolerance, and the last one tried.
+    let (&(last, within), tried) = measured.differences.split_last().unwrap();
+    assert!(
+        last == measured.overlap && within <= TOLERANCE,
+        "{measured:?}"
+    );
+    assert!(tried.iter().all(|&(_, d)| d > TOLERANCE), "{measured:?}");
+}
 
 #[test]
 fn the_bundled_model_records_how_it_was_made() {

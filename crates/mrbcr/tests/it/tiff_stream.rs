@@ -246,7 +246,7 @@ fn read_a_few_planes_at_a_time_the_stack_is_read_tiffs() {
 fn small_tiles(normalization: Normalization, output_range: OutputRange) -> DeconvolveOptions {
     DeconvolveOptions {
         tile: 32,
-        overlap: 8,
+        overlap: Some(8),
         normalization,
         output_range,
         threads: 2,
@@ -464,7 +464,7 @@ fn the_input_file_is_never_overwritten() {
 fn chunks_keep_every_worker_busy_within_the_memory_budget() {
     let options = |tile, overlap, threads, memory_limit| DeconvolveOptions {
         tile,
-        overlap,
+        overlap: Some(overlap),
         threads,
         memory_limit,
         ..DeconvolveOptions::default()

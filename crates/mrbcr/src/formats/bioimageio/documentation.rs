@@ -1,7 +1,8 @@
 //! The package's README.md: what the model does, how to run it, what its
 //! preprocessing and halo are, and where it comes from.
 
-use super::rdf::{HALO, MIN_SIZE, SIZE_STEP};
+use super::rdf::{halo, min_size, SIZE_STEP};
+use super::test_size;
 use super::PackageNormalization;
 use crate::formats::model_file::ModelMetadata;
 use crate::formats::onnx::OPSET;
@@ -15,6 +16,7 @@ pub fn readme(
     note: Option<&str>,
 ) -> String {
     let (radius_y, radius_x) = receptive_field_radius();
+    let halo = halo(metadata);
     let scaling = match normalization {
         PackageNormalization::Percentiles { low, high } => format!(
             "each image's {low}th and {high}th percentiles (over y and x) are mapped to 0 and 1 \
@@ -42,21 +44,21 @@ pub fn readme(
          {model_fields}\n\
          ## Input and output\n\n\
          - Input `raw`: one 2D image, axes batch, channel (1), y, x; height and width \
-         multiples of {SIZE_STEP}, at least {MIN_SIZE}.\n\
+         multiples of {SIZE_STEP}, at least {min_size}.\n\
          - Preprocessing: {scaling}.{note}\n\
          - Output `restored`: the deconvolved image, same size, in the normalised scale \
          (about 0 to 1). To return to the input's intensities, multiply by the difference \
          of the two percentiles and add the lower one (`mrbcr deconvolve` does this by \
          default).\n\n\
          ## Tiling and halo\n\n\
-         The output's halo is {HALO} pixels on each side: tools that cut a large image \
+         The output's halo is {halo} pixels on each side: tools that cut a large image \
          into tiles crop that much from each tile's border. It is what mrbcr's own tiling \
          uses (tiles of 512 pixels blended over {overlap} pixels). The network's exact \
          receptive field reaches {radius_y} pixels along y and {radius_x} along x, so \
          tiled results differ slightly from a whole-image run near tile borders; run \
          whole images (no tiling) where memory allows (about 1.3 KiB per pixel).\n\n\
          ## Validation\n\n\
-         `test_input.npy` is a 192 x 192 widefield image simulated by mrbcr (camera \
+         `test_input.npy` is a {side} x {side} widefield image simulated by mrbcr (camera \
          counts); `test_output.npy` is mrbcr's native result on it (whole image, the \
          preprocessing above), so `bioimageio test` checks the ONNX weights and the \
          zoo's preprocessing against mrbcr's own engine (tolerance 1e-4). The network \
@@ -90,6 +92,8 @@ pub fn readme(
         ]
         .concat(),
         note = note.map(|n| format!(" {n}")).unwrap_or_default(),
-        overlap = 2 * HALO,
+        overlap = 2 * halo,
+        min_size = min_size(halo),
+        side = test_size(halo),
     )
 }

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | `rdf.yaml` | the description ([`rdf`]): input, output, preprocessing, halo, authors, licence, citation |
 //! | `weights.onnx` | the network, [`crate::formats::onnx`] with the restored image as its only output |
-//! | `test_input.npy` | a simulated widefield image, `[1, 1, 192, 192]` float32 camera counts |
+//! | `test_input.npy` | a simulated widefield image, `[1, 1, n, n]` float32 camera counts ([`test_size`]: 192 unless the halo needs more) |
 //! | `test_output.npy` | the native engine's result on it (whole plane, normalised output) |
 //! | `cover.png` | the test input and output side by side |
 //! | `README.md` | the documentation ([`documentation`]) |
@@ -35,10 +35,16 @@ use crate::model::Model;
 use crate::network::Weights;
 use crate::simulate::{simulate_pair, SimulationParams};
 
-pub use rdf::{spdx_license, HALO, MIN_SIZE, SIZE_STEP};
+pub use rdf::{halo, min_size, spdx_license, SIZE_STEP};
 
-/// Side of the square test image.
+/// Side of the square test image, unless a model's halo needs a larger one.
 pub const TEST_SIZE: usize = 192;
+
+/// Side of the square test image for a [`halo`]: [`TEST_SIZE`], or the smallest size
+/// the halo allows ([`min_size`]) if that is larger.
+pub fn test_size(halo: usize) -> usize {
+    TEST_SIZE.max(min_size(halo))
+}
 /// Seed of the simulated test image.
 const TEST_SEED: u64 = 17;
 /// Gap between the input and the output on the cover, pixels.
@@ -131,11 +137,11 @@ impl PackageNormalization {
 }
 
 /// The simulated test image: a widefield image of the project's simulator (camera
-/// counts as float32), `TEST_SIZE` square.
-fn test_image() -> Result<Vec<f32>> {
+/// counts as float32), `side` square.
+fn test_image(side: usize) -> Result<Vec<f32>> {
     let params = SimulationParams {
-        width: TEST_SIZE,
-        height: TEST_SIZE,
+        width: side,
+        height: side,
         ..SimulationParams::default()
     };
     let pair = simulate_pair(&params, TEST_SEED, 0)?;
@@ -178,8 +184,9 @@ pub fn bioimageio_package_bytes(weights: &Weights, metadata: &ModelMetadata) -> 
     })?;
     let (normalization, note) = PackageNormalization::for_metadata(&metadata.input_normalization);
     let model = Model::from_weights(weights, metadata.clone());
-    let input = test_image()?;
-    let stack = ImageStack::new(TEST_SIZE, TEST_SIZE, 1, Pixels::F32(input.clone()))?;
+    let side = test_size(halo(metadata));
+    let input = test_image(side)?;
+    let stack = ImageStack::new(side, side, 1, Pixels::F32(input.clone()))?;
     let run = |normalization| {
         let options = DeconvolveOptions {
             tile: 0,
@@ -199,8 +206,8 @@ pub fn bioimageio_package_bytes(weights: &Weights, metadata: &ModelMetadata) -> 
             PackageNormalization::Percentiles { low, high } => (low, high),
             PackageNormalization::None => (0.0, 100.0),
         };
-        let view = ndarray::ArrayView2::from_shape((TEST_SIZE, TEST_SIZE), &input[..])
-            .expect("the test image has TEST_SIZE^2 values");
+        let view = ndarray::ArrayView2::from_shape((side, side), &input[..])
+            .expect("the test image has side^2 values");
         let lo = crate::deconvolve::normalize::percentile(view, low);
         let hi = crate::deconvolve::normalize::percentile(view, high);
         let scale = if hi > lo { 1.0 / (hi - lo) } else { 0.0 };
@@ -209,7 +216,7 @@ pub fn bioimageio_package_bytes(weights: &Weights, metadata: &ModelMetadata) -> 
             .map(|&v| ((f64::from(v) - lo) * scale) as f32)
             .collect::<Vec<f32>>()
     };
-    let shape = [1, 1, TEST_SIZE, TEST_SIZE];
+    let shape = [1, 1, side, side];
     let mut zip = ZipWriter::new();
     zip.add(
         files::RDF,
@@ -225,7 +232,7 @@ pub fn bioimageio_package_bytes(weights: &Weights, metadata: &ModelMetadata) -> 
     )?;
     zip.add(files::TEST_INPUT, &npy_f32_bytes(&shape, &input)?)?;
     zip.add(files::TEST_OUTPUT, &npy_f32_bytes(&shape, &output)?)?;
-    zip.add(files::COVER, &cover(&normalised_input, &output, TEST_SIZE)?)?;
+    zip.add(files::COVER, &cover(&normalised_input, &output, side)?)?;
     zip.finish()
 }
 

@@ -2,7 +2,7 @@
 //! are written as JSON strings, which YAML reads as they are, so no text can break
 //! the file.
 
-use super::{files, PackageNormalization, TEST_SIZE};
+use super::{files, test_size, PackageNormalization};
 use crate::deconvolve::DeconvolveOptions;
 use crate::formats::model_file::ModelMetadata;
 use crate::formats::onnx::OPSET;
@@ -10,18 +10,25 @@ use crate::network::spec::receptive_field_radius;
 
 /// The bioimage.io model description format the package follows.
 pub const FORMAT_VERSION: &str = "0.5.4";
+/// Image height and width must be multiples of this (two 2x downsamplings).
+pub const SIZE_STEP: usize = 4;
+
 /// Output pixels to crop on each side of a tile, as the tools that tile (deepImageJ,
-/// bioimageio.core) use it: half the overlap this project's tiling blends over, so
+/// bioimageio.core) use it: half the overlap this project's tiling blends over for the
+/// model (its measured `tile_overlap`, else [`DeconvolveOptions::DEFAULT_OVERLAP`]), so
 /// that neighbouring tiles meet where this project's blend weights are equal. The
 /// exact receptive field radius ([`receptive_field_radius`], 183 x 267 pixels) would
 /// need tiles over 530 pixels wide and rarely changes a pixel by more than the
 /// blending does.
-pub const HALO: usize = DeconvolveOptions::DEFAULT_OVERLAP / 2;
-/// Image height and width must be multiples of this (two 2x downsamplings).
-pub const SIZE_STEP: usize = 4;
-/// The smallest height and width: the least multiple of [`SIZE_STEP`] that leaves a
-/// pixel once [`HALO`] is cropped from both sides, as the format requires.
-pub const MIN_SIZE: usize = (2 * HALO + 1).div_ceil(SIZE_STEP) * SIZE_STEP;
+pub fn halo(metadata: &ModelMetadata) -> usize {
+    DeconvolveOptions::default().overlap_for(metadata) / 2
+}
+
+/// The smallest height and width for a [`halo`]: the least multiple of [`SIZE_STEP`]
+/// that leaves a pixel once the halo is cropped from both sides, as the format requires.
+pub fn min_size(halo: usize) -> usize {
+    (2 * halo + 1).div_ceil(SIZE_STEP) * SIZE_STEP
+}
 
 /// The paper's citation.
 const CITATION: &str = "Li R., Kudryashev M., Yakimovich A. Solving the inverse problem of \
@@ -106,14 +113,16 @@ pub fn rdf_yaml(
         PackageNormalization::None => String::new(),
     };
     let (radius_y, radius_x) = receptive_field_radius();
+    let halo = halo(metadata);
+    let min_size = min_size(halo);
     let space_in = |axis: &str| {
         format!(
-            "      - type: space\n        id: {axis}\n        size: {{min: {MIN_SIZE}, step: {SIZE_STEP}}}\n"
+            "      - type: space\n        id: {axis}\n        size: {{min: {min_size}, step: {SIZE_STEP}}}\n"
         )
     };
     let space_out = |axis: &str| {
         format!(
-            "      - type: space\n        id: {axis}\n        size: {{tensor_id: raw, axis_id: {axis}}}\n        halo: {HALO}\n"
+            "      - type: space\n        id: {axis}\n        size: {{tensor_id: raw, axis_id: {axis}}}\n        halo: {halo}\n"
         )
     };
     format!(
@@ -166,7 +175,8 @@ pub fn rdf_yaml(
         weights = files::WEIGHTS,
         input_normalization = quoted(&metadata.input_normalization),
         test_image = quoted(&format!(
-            "simulated widefield image, {TEST_SIZE} x {TEST_SIZE} camera counts (mrbcr's simulator)"
+            "simulated widefield image, {side} x {side} camera counts (mrbcr's simulator)",
+            side = test_size(halo)
         )),
     )
 }
@@ -174,13 +184,25 @@ pub fn rdf_yaml(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::bioimageio::TEST_SIZE;
 
     #[test]
     fn sizes_follow_the_format_rules() {
-        assert_eq!(HALO, 64);
-        assert_eq!(MIN_SIZE, 132);
-        assert!(MIN_SIZE - 2 * HALO >= 1 && MIN_SIZE.is_multiple_of(SIZE_STEP));
-        assert!(TEST_SIZE >= MIN_SIZE && (TEST_SIZE - MIN_SIZE).is_multiple_of(SIZE_STEP));
+        let mut meta = ModelMetadata::new("m");
+        assert_eq!(
+            halo(&meta),
+            64,
+            "without a measured overlap: half the default"
+        );
+        meta.tile_overlap = Some(192);
+        assert_eq!(halo(&meta), 96, "half the model's measured overlap");
+        assert_eq!((min_size(64), min_size(96)), (132, 196));
+        for halo in [0, 1, 64, 96, 150] {
+            let (min, test) = (min_size(halo), test_size(halo));
+            assert!(min > 2 * halo && min.is_multiple_of(SIZE_STEP));
+            assert!(test >= min && (test - min).is_multiple_of(SIZE_STEP));
+        }
+        assert_eq!((test_size(64), test_size(96)), (TEST_SIZE, 196));
     }
 
     #[test]
@@ -202,6 +224,10 @@ mod tests {
         assert!(yaml.contains("license: MIT\n"));
         assert!(yaml.contains("min_percentile: 1.0, max_percentile: 99.8"));
         assert!(yaml.contains("halo: 64"));
+        meta.tile_overlap = Some(192);
+        let yaml = rdf_yaml(&meta, PackageNormalization::None, "MIT");
+        assert!(yaml.contains("halo: 96") && yaml.contains("size: {min: 196, step: 4}"));
+        assert!(yaml.contains("image, 196 x 196 camera"), "{yaml}");
         assert!(yaml.contains("id: \"m-rbcr-a-tricky-name\"\n"), "{yaml}");
         assert_eq!(yaml.matches("data: {type: float32}").count(), 2);
     }

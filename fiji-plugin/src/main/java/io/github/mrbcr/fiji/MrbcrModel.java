@@ -95,7 +95,8 @@ public final class MrbcrModel implements AutoCloseable {
     /**
      * What the model file says about the weights: {@code name}, {@code description},
      * {@code input_normalization}, {@code train_patch_size}, {@code provenance},
-     * {@code license}, {@code created_by}, then any other keys, in that order.
+     * {@code license}, {@code created_by}, {@code tile_overlap}, then any other keys, in
+     * that order.
      *
      * @return the metadata, in order
      * @throws MrbcrException if the model was closed

@@ -336,7 +336,7 @@ class DeconvolveCommandTest {
         DeconvolveOptions read = DeconvolveDialog.read(new DeconvolveDialog.MacroForm(""), defaults, false, null, null);
         assertEquals("/m.safetensors", read.modelPath);
         assertEquals("percentile:1:99.8", read.normalizationText());
-        assertEquals(512, read.tile);
+        assertEquals(1024, read.tile);
         assertEquals(128, read.overlap);
         assertEquals(DeconvolveOptions.OutputType.FLOAT32, read.outputType);
     }

@@ -58,7 +58,9 @@ final class TestSupport {
             Path reference = Path.of(System.getProperty("mrbcr.reference.dir", "../../shared/reference"));
             Path checkpoint = reference.resolve("official-m-rBCR/ckpt-24");
             Path file = workDir().resolve("official.safetensors");
-            run(List.of(cli().toString(), "import-tf", checkpoint.toString(), "-o", file.toString()));
+            // The overlap import-tf measures for these weights (crates/mrbcr-cli/tests/it/cli.rs).
+            run(List.of(cli().toString(), "import-tf", checkpoint.toString(), "-o", file.toString(),
+                    "--tile-overlap", "192"));
             model = file;
         }
         return model;
