@@ -15,7 +15,7 @@ import pytest
 import tifffile
 
 import mrbcr
-from napari_mrbcr._widget import PROGRESS_STEPS, SAME_AS_INPUT, DeconvolveWidget
+from napari_mrbcr._widget import MODEL_OVERLAP, PROGRESS_STEPS, SAME_AS_INPUT, DeconvolveWidget
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "data" / "widefield-sample.tif"
 
@@ -69,6 +69,14 @@ def test_the_fields_start_at_the_library_s_defaults(viewer_and_widget):
     for name in ("tile", "overlap", "normalization", "output_range", "threads"):
         assert options[name] == defaults[name], name
     assert options["memory_limit"] is None and defaults["memory_limit"] == 0
+    # The overlap is the model's (None): the box is ticked and the number unused; cleared,
+    # the number counts.
+    assert defaults["overlap"] is None and widget.overlap_of_model.value
+    assert widget.overlap_of_model.text == MODEL_OVERLAP and not widget.overlap.enabled
+    widget.overlap_of_model.value = False
+    assert widget.overlap.enabled and widget.options()["overlap"] == widget.overlap.value == 0
+    widget.overlap.value = 48
+    assert widget.options()["overlap"] == 48
     assert widget.output_type.value == str(defaults["dtype"])
     assert str(widget.model_file.value) in ("", ".")  # the bundled model
 
@@ -82,7 +90,7 @@ def test_stacks_are_restored_plane_by_plane_with_a_model_file(qtbot, viewer_and_
     stack = np.stack([sample[i * 40 : i * 40 + 80, 100:196] for i in range(4)]).reshape(2, 2, 80, 96)
     layer = viewer.add_image(stack, name="stack", scale=(2.0, 0.5, 0.1, 0.1))
     restore(
-        qtbot, widget, layer, model_file=model_file, tile=64, overlap=16,
+        qtbot, widget, layer, model_file=model_file, tile=64, overlap_of_model=False, overlap=16,
         normalization="percentile:2:99.5", output_type=SAME_AS_INPUT,
     )
     restored = viewer.layers["stack-mrbcr"]
@@ -102,6 +110,7 @@ def test_cancel_stops_a_long_run_and_adds_no_layer(qtbot, viewer_and_widget):
     layer = viewer.add_image(large, name="large")
     widget.reset_choices()
     widget.image.value = layer
+    widget.overlap_of_model.value = False
     widget.tile.value, widget.overlap.value = 64, 16
     widget.run_button.native.click()
     assert widget.cancel_button.enabled and not widget.run_button.enabled

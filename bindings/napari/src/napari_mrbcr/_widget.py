@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Dict, Optional
 
 import numpy as np
 from magicgui.widgets import (
+    CheckBox,
     ComboBox,
     Container,
     FileEdit,
@@ -36,6 +37,9 @@ PROGRESS_STEPS = 1000
 
 #: The "output type" choice that keeps the input's pixel type.
 SAME_AS_INPUT = "same as input"
+
+#: The overlap check box's text: ticked, the overlap is the one the model file records.
+MODEL_OVERLAP = "the model's own"
 
 #: What a cancelled run returns instead of a result.
 CANCELLED = None
@@ -68,9 +72,19 @@ class DeconvolveWidget(Container):
             label="tile", value=defaults["tile"], min=0, max=1 << 20, step=4,
             tooltip="side of the square tiles (a multiple of 4, at least 32); 0: whole planes",
         )
+        # The overlap: the model's own (what its file records, measured for that
+        # model; None to mrbcr.deconvolve) unless the box is cleared for a number.
+        self.overlap_of_model = CheckBox(
+            label="overlap", text=MODEL_OVERLAP, value=defaults["overlap"] is None,
+            tooltip="the overlap the model file records, measured for that model",
+        )
         self.overlap = SpinBox(
-            label="overlap", value=defaults["overlap"], min=0, max=1 << 20,
+            label="overlap (pixels)", value=defaults["overlap"] or 0, min=0, max=1 << 20,
+            enabled=defaults["overlap"] is not None,
             tooltip="pixels shared by neighbouring tiles",
+        )
+        self.overlap_of_model.changed.connect(
+            lambda of_model: setattr(self.overlap, "enabled", not of_model)
         )
         self.normalization = LineEdit(
             label="normalization", value=defaults["normalization"],
@@ -99,7 +113,8 @@ class DeconvolveWidget(Container):
         self.status = Label(value="")
         super().__init__(
             widgets=[
-                self.image, self.model_file, self.tile, self.overlap, self.normalization,
+                self.image, self.model_file, self.tile, self.overlap_of_model, self.overlap,
+                self.normalization,
                 self.output_range, self.output_type, self.threads, self.memory_limit,
                 self.run_button, self.cancel_button, self.progress, self.status,
             ]
@@ -115,7 +130,7 @@ class DeconvolveWidget(Container):
         memory = self.memory_limit.value
         return dict(
             tile=self.tile.value,
-            overlap=self.overlap.value,
+            overlap=None if self.overlap_of_model.value else self.overlap.value,
             normalization=self.normalization.value,
             output_range=self.output_range.value,
             threads=self.threads.value,
