@@ -17,6 +17,10 @@ use mrbcr::deconvolve::{deconvolve_into, DeconvolveOptions, Normalization, Outpu
 use mrbcr::model::Model;
 use mrbcr::{StackView, StackViewMut};
 
+/// The `overlap` that stands for the model's own: what its file records (measured for
+/// it), else [`DeconvolveOptions::DEFAULT_OVERLAP`].
+pub(crate) const OVERLAP_OF_MODEL: jint = -1;
+
 /// Native memory for one chunk of planes: input and output copies together.
 const CHUNK_BYTES: usize = 256 << 20;
 
@@ -27,7 +31,7 @@ const CHUNK_BYTES: usize = 256 << 20;
 /// Deconvolves the planes of `inputPlanes` into those of `outputPlanes`, each a Java
 /// array of `width * height` pixels, rows in order. `inputBits` and `outputBits` give
 /// their types: 8 (`byte[]`, unsigned as in ImageJ), 16 (`short[]`, unsigned) or 32
-/// (`float[]`). `tile`, `overlap`, `normalization` (`percentile`,
+/// (`float[]`). `tile`, `overlap` (`-1`: the model's own), `normalization` (`percentile`,
 /// `percentile:LOW:HIGH`, `minmax`, `per-tile-minmax`, `none`), `outputRange`
 /// (`input`, `normalized`) and `threads` are [`DeconvolveOptions`]. `progress` may be
 /// null; otherwise its `boolean progress(double fraction)` is called on this thread
@@ -63,7 +67,10 @@ pub extern "system" fn Java_io_github_mrbcr_fiji_MrbcrNative_deconvolve<'local>(
             let model = handles::model(handle)?;
             let options = DeconvolveOptions {
                 tile: non_negative(tile, "tile size")?,
-                overlap: Some(non_negative(overlap, "overlap")?),
+                overlap: match overlap {
+                    OVERLAP_OF_MODEL => None,
+                    pixels => Some(non_negative(pixels, "overlap")?),
+                },
                 normalization: text(env, &normalization, "normalization")?
                     .parse::<Normalization>()?,
                 output_range: text(env, &output_range, "output range")?.parse::<OutputRange>()?,

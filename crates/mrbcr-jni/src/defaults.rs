@@ -8,6 +8,8 @@ use jni::EnvUnowned;
 use super::{string_array, NativeResult, ThrowMrbcrException};
 use mrbcr::deconvolve::{DeconvolveOptions, Normalization};
 
+use crate::deconvolve::OVERLAP_OF_MODEL;
+
 /// The entries of `deconvolveDefaults`, as key and value texts.
 fn default_entries() -> Vec<(&'static str, String)> {
     let defaults = DeconvolveOptions::default();
@@ -18,8 +20,9 @@ fn default_entries() -> Vec<(&'static str, String)> {
     let names: Vec<&str> = Normalization::KINDS.iter().map(|n| n.name()).collect();
     vec![
         ("tile", defaults.tile.to_string()),
-        // The plugin always sends an overlap: the fallback of models that record none.
-        ("overlap", DeconvolveOptions::DEFAULT_OVERLAP.to_string()),
+        // -1: the model's own (what its file records, else DEFAULT_OVERLAP), as
+        // `deconvolve` reads it.
+        ("overlap", OVERLAP_OF_MODEL.to_string()),
         ("normalization", defaults.normalization.name().to_string()),
         ("low_percentile", low.to_string()),
         ("high_percentile", high.to_string()),
@@ -33,7 +36,7 @@ fn default_entries() -> Vec<(&'static str, String)> {
 }
 
 /// `static native String[] deconvolveDefaults()`: the core's deconvolution defaults as
-/// `key, value, key, value, ...`: `tile`, `overlap` (pixels), `normalization` (the
+/// `key, value, key, value, ...`: `tile`, `overlap` (`-1`: the model's own), `normalization` (the
 /// default's name), `low_percentile` and `high_percentile` (of the default
 /// percentile normalisation, as Rust prints them: `1`, `99.8`), `threads` (`0`: every
 /// core), `output_type` (the result's pixel type when none is chosen, by its
@@ -74,10 +77,8 @@ mod tests {
         };
         let defaults = DeconvolveOptions::default();
         assert_eq!(get("tile").parse::<usize>().unwrap(), defaults.tile);
-        assert_eq!(
-            get("overlap").parse::<usize>().unwrap(),
-            DeconvolveOptions::DEFAULT_OVERLAP
-        );
+        assert_eq!(get("overlap"), "-1");
+        assert_eq!(defaults.overlap, None, "the model's own, as -1 says");
         assert_eq!(get("threads").parse::<usize>().unwrap(), defaults.threads);
         assert_eq!(
             get("output_type"),

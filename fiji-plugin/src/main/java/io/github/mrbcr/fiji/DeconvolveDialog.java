@@ -51,7 +51,7 @@ public final class DeconvolveDialog {
     static final String TILE = "Tile size";
     static final String TILE_UNITS = "pixels: a multiple of 4, at least 32 (0 = whole plane)";
     static final String OVERLAP = "Overlap";
-    static final String OVERLAP_UNITS = "pixels, less than the tile size";
+    static final String OVERLAP_UNITS = "pixels, less than the tile size; -1: the model's own";
     static final String THREADS = "Threads (0 = all cores)";
     static final String OUTPUT = "Output type";
     static final String CURRENT = "Current plane only";

@@ -105,7 +105,7 @@ public final class DeconvolveOptions {
     public double highPercentile = LibraryDefaults.HIGH_PERCENTILE;
     /** Tile side (a multiple of 4, at least 32), or 0 for each whole plane at once. */
     public int tile = LibraryDefaults.TILE;
-    /** Pixels shared by neighbouring tiles. */
+    /** Pixels shared by neighbouring tiles, or -1 for the model's own (what its file records). */
     public int overlap = LibraryDefaults.OVERLAP;
     /** Worker threads, 0 for all cores. */
     public int threads = LibraryDefaults.THREADS;

@@ -77,8 +77,8 @@ public final class DeconvolveScijavaCommand extends ContextCommand {
     @Parameter(label = "Tile size (pixels; 0 = whole plane)", min = "0", persist = false)
     private int tile = LibraryDefaults.TILE;
 
-    /** Pixels shared by neighbouring tiles. */
-    @Parameter(label = "Overlap (pixels)", min = "0", persist = false)
+    /** Pixels shared by neighbouring tiles, or -1 for the model's own (what its file records). */
+    @Parameter(label = "Overlap (pixels; -1 = the model's own)", min = "-1", persist = false)
     private int overlap = LibraryDefaults.OVERLAP;
 
     /** Worker threads, 0 for all cores. */

@@ -16,7 +16,7 @@ import java.util.Map;
 final class LibraryDefaults {
     /** Tile side in pixels. */
     static final int TILE;
-    /** Pixels shared by neighbouring tiles. */
+    /** Pixels shared by neighbouring tiles: -1, the model's own (what its file records). */
     static final int OVERLAP;
     /** The name of the default normalisation, e.g. {@code percentile}. */
     static final String NORMALIZATION;

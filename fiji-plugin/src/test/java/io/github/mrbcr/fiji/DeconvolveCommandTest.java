@@ -337,7 +337,7 @@ class DeconvolveCommandTest {
         assertEquals("/m.safetensors", read.modelPath);
         assertEquals("percentile:1:99.8", read.normalizationText());
         assertEquals(1024, read.tile);
-        assertEquals(128, read.overlap);
+        assertEquals(-1, read.overlap); // the model's own
         assertEquals(DeconvolveOptions.OutputType.FLOAT32, read.outputType);
     }
 
