@@ -31,7 +31,8 @@ import time
 import numpy as np
 import onnxruntime as ort
 
-DEFAULT_TILE = 512
+# mrbcr deconvolve's largest tile, and the bundled model's overlap (its file records it).
+DEFAULT_TILE = 1024
 DEFAULT_OVERLAP = 128
 # Raw blend weight of pixels a tile should not contribute (as the native engine).
 NEGLIGIBLE = 1e-9
@@ -49,13 +50,25 @@ def axis_plan(length, tile, overlap):
     """Tile starts and, for each tile, the blend weight of each of its positions
     inside the axis: mrbcr's tiling (crates/mrbcr/src/deconvolve/tiling.rs).
 
-    The axis is extended to a multiple of 4; tiles start every ``tile - overlap``
-    pixels rounded down to a multiple of 4, the last aligned to the end; a tile's
-    weight is negligible over the first 3/8 of the overlap at an inner edge, rises as
-    sin^2 over the middle quarter, and the weights are normalised to sum to one."""
+    The axis is extended to a multiple of 4; it gets as many tiles as tiles of
+    ``tile`` need, all shrunk to the smallest equal size (a multiple of 4) with which
+    that many still cover it; tiles start every ``tile - overlap`` pixels rounded down
+    to a multiple of 4, the last aligned to the end; a tile's weight is negligible over
+    the first 3/8 of the overlap at an inner edge, rises as sin^2 over the middle
+    quarter, and the weights are normalised to sum to one."""
     extended = -(-length // 4) * 4
+
+    def step_of(size):
+        return max(max(size - overlap, 0) // 4 * 4, 4)
+
+    def count_of(size):
+        return 1 + -(-(extended - size) // step_of(size))
+
     tile = extended if tile == 0 else min(tile, extended)
-    step = max(max(tile - overlap, 0) // 4 * 4, 4)
+    count = count_of(tile)
+    while tile > 4 and count_of(tile - 4) == count:
+        tile -= 4
+    step = step_of(tile)
     starts = [0]
     while starts[-1] + tile < extended:
         starts.append(min(starts[-1] + step, extended - tile))
